@@ -1,0 +1,33 @@
+# One obvious command for each job. Each sets up .venv first (Python 3.11+).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+ARGS ?=
+
+.PHONY: install demo test check bench clean
+
+$(BIN)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Homeroom needs Python 3.11 or newer (found " + sys.version.split()[0] + ")")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(BIN)/.installed
+
+demo: install  ## generate a synthetic district, serve it, print persona tokens
+	$(BIN)/homeroom demo $(ARGS)
+
+test: install  ## the whole test suite
+	$(BIN)/python -m pytest $(ARGS)
+
+check: install  ## lint and types
+	$(BIN)/ruff check hub adapters tests bench
+	$(BIN)/ruff format --check hub adapters tests bench
+	$(BIN)/mypy hub adapters
+
+bench: install  ## benchmarks; each prints ratios against a baseline measured in the same run
+	$(BIN)/python -m bench.throughput $(ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache homeroom-demo

@@ -1,0 +1,210 @@
+"""The ``oneroster-csv`` source: a OneRoster 1.1/1.2 bulk CSV set, served from memory."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import field_validator
+
+from adapters.oneroster_csv._index import DATE_FROM, DATE_TO, RecordTable
+from adapters.oneroster_csv._loader import load_set
+from adapters.oneroster_csv._reader import SetUnreadable
+from hub.sdk import (
+    AcademicSession,
+    Assignment,
+    AttendanceEvent,
+    BadVendorData,
+    Capabilities,
+    Course,
+    CourseGrade,
+    Enrollment,
+    Entity,
+    EntitySupport,
+    FetchRequest,
+    FetchResult,
+    Guardian,
+    LoadReport,
+    Organization,
+    Record,
+    Score,
+    Section,
+    SourceConfig,
+    SourceUnavailable,
+    Student,
+    Teacher,
+    UnsupportedRequest,
+    data_fields,
+)
+
+__all__ = ["CAPABILITIES", "OneRosterCsvAdapter", "OneRosterCsvConfig"]
+
+_RECORD_TYPES: dict[Entity, type[Record]] = {
+    Entity.ORGANIZATION: Organization,
+    Entity.ACADEMIC_SESSION: AcademicSession,
+    Entity.COURSE: Course,
+    Entity.SECTION: Section,
+    Entity.STUDENT: Student,
+    Entity.TEACHER: Teacher,
+    Entity.GUARDIAN: Guardian,
+    Entity.ENROLLMENT: Enrollment,
+    Entity.ASSIGNMENT: Assignment,
+    Entity.SCORE: Score,
+    Entity.COURSE_GRADE: CourseGrade,
+    Entity.ATTENDANCE_EVENT: AttendanceEvent,
+}
+
+_FILTERS: dict[Entity, frozenset[str]] = {
+    Entity.ORGANIZATION: frozenset({"type", "parent_id"}),
+    Entity.ACADEMIC_SESSION: frozenset({"type", "parent_id"}),
+    Entity.COURSE: frozenset({"org_id"}),
+    Entity.SECTION: frozenset({"school_id", "course_id", "term_ids"}),
+    Entity.STUDENT: frozenset({"school_id", "grade_level", "guardian_ids"}),
+    Entity.TEACHER: frozenset({"school_ids", "role"}),
+    Entity.GUARDIAN: frozenset({"student_ids"}),
+    Entity.ENROLLMENT: frozenset({"section_id", "person_id", "role", "school_id"}),
+    Entity.ASSIGNMENT: frozenset({"section_id"}),
+    Entity.SCORE: frozenset({"student_id", "assignment_id", "section_id"}),
+    Entity.COURSE_GRADE: frozenset({"student_id", "section_id", "term_id"}),
+    Entity.ATTENDANCE_EVENT: frozenset({"student_id", "section_id", "school_id", DATE_FROM, DATE_TO}),
+}
+
+CAPABILITIES = Capabilities(
+    entities={
+        entity: EntitySupport(fields=frozenset(data_fields(record_type)), filters=_FILTERS[entity])
+        for entity, record_type in _RECORD_TYPES.items()
+    }
+)
+"""Every entity, every field, statically: a file or column missing from a set
+gives no records or empty values rather than a different declaration."""
+
+
+class OneRosterCsvConfig(SourceConfig):
+    """A ``[[sources]]`` table of kind ``oneroster-csv``.
+
+    ``path`` is the set's folder or ``.zip`` file (checked when the config is
+    read, so a wrong path fails at start-up naming the source and the key).
+    """
+
+    path: Path
+
+    @field_validator("path")
+    @classmethod
+    def _path_is_a_set(cls, value: Path) -> Path:
+        path = value.expanduser()
+        if path.is_dir():
+            return path
+        if not path.exists():
+            raise ValueError(f"{path} does not exist (give the folder or .zip of the OneRoster set)")
+        if not zipfile.is_zipfile(path):
+            raise ValueError(f"{path} is neither a folder nor a .zip file")
+        return path
+
+
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    version: str | None
+    tables: dict[Entity, RecordTable]
+
+
+def _load_tables(path: Path) -> tuple[_Loaded, LoadReport]:
+    loaded = load_set(path)
+    tables = {
+        entity: RecordTable(_RECORD_TYPES[entity], loaded.records[entity], _FILTERS[entity])
+        for entity in _RECORD_TYPES
+    }
+    return _Loaded(loaded.version, tables), loaded.report
+
+
+class OneRosterCsvAdapter:
+    """Serves a OneRoster CSV set from memory, loaded by :meth:`open`.
+
+    ``open`` reads the whole set (again, when called again: that is how a
+    changed set is picked up) and swaps it in at once, so concurrent fetches
+    see either the old set or the new one. Paging cursors are decimal offsets
+    into the matching rows, in file order.
+    """
+
+    def __init__(self, config: OneRosterCsvConfig) -> None:
+        self.name = config.name
+        self._path = config.path
+        self._loaded: _Loaded | None = None
+
+    @property
+    def version(self) -> str | None:
+        """The OneRoster version of the loaded set (from the manifest, else guessed)."""
+        return self._loaded.version if self._loaded else None
+
+    def capabilities(self) -> Capabilities:
+        """Every entity with all its fields; filters as declared in ``_FILTERS``."""
+        return CAPABILITIES
+
+    async def open(self) -> LoadReport:
+        """Load the set in a worker thread; return counts and row problems."""
+        if not self._path.exists():
+            raise SourceUnavailable(self.name, f"{self._path} does not exist; check key 'path'")
+        try:
+            loaded, report = await asyncio.to_thread(_load_tables, self._path)
+        except SetUnreadable as exc:
+            raise BadVendorData(self.name, str(exc)) from None
+        self._loaded = loaded
+        return report
+
+    async def fetch(self, request: FetchRequest) -> FetchResult:
+        """Answer from the indexes; only ``vendor_id`` and ``request.fields`` are filled."""
+        loaded = self._loaded
+        if loaded is None:
+            raise SourceUnavailable(self.name, "the set is not loaded (open() was not called or failed)")
+        support = CAPABILITIES.entities.get(request.entity)
+        if support is None:
+            raise UnsupportedRequest(self.name, f"entity {request.entity} is not served")
+        unknown_fields = request.fields - support.fields - {"vendor_id"}
+        if unknown_fields:
+            names = ", ".join(sorted(unknown_fields))
+            raise UnsupportedRequest(self.name, f"{request.entity} fields not served: {names}")
+        unknown_filters = set(request.filters) - support.filters
+        if unknown_filters:
+            names = ", ".join(sorted(unknown_filters))
+            raise UnsupportedRequest(self.name, f"{request.entity} cannot be filtered by {names}")
+        filters = {
+            name: tuple(values)
+            for name, values in request.filters.items()
+            if name not in (DATE_FROM, DATE_TO)
+        }
+        date_from = self._date_filter(request, DATE_FROM)
+        date_to = self._date_filter(request, DATE_TO)
+        offset = self._offset(request.cursor)
+        if request.limit is not None and request.limit < 0:
+            raise UnsupportedRequest(self.name, "limit must not be negative")
+
+        table = loaded.tables[request.entity]
+        positions = table.select(request.ids, filters, date_from, date_to)
+        total = len(positions)
+        end = total if request.limit is None else min(total, offset + request.limit)
+        records = table.project(positions[offset:end], request.fields)
+        next_cursor = str(end) if end < total else None
+        return FetchResult(records=records, next_cursor=next_cursor, total=total)
+
+    async def aclose(self) -> None:
+        """Drop the loaded set; nothing else is held open."""
+        self._loaded = None
+
+    def _date_filter(self, request: FetchRequest, name: str) -> dt.date | None:
+        values = request.filters.get(name)
+        if values is None:
+            return None
+        try:
+            (value,) = values
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise UnsupportedRequest(self.name, f"{name} takes one ISO date (YYYY-MM-DD)") from None
+
+    def _offset(self, cursor: str | None) -> int:
+        if cursor is None:
+            return 0
+        if not (cursor.isascii() and cursor.isdigit()):
+            raise UnsupportedRequest(self.name, "unknown paging cursor (not one this source returned)")
+        return int(cursor)

@@ -1,0 +1,205 @@
+"""The Starlette application: ``/graphql``, ``/healthz`` and the GraphiQL page."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from graphql import GraphQLError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from hub.auth import Principal, TokenRejected
+from hub.graphiql import graphiql_page
+from hub.runtime import Hub
+from hub.schema import HubSchema, build_schema
+from hub.schema.context import HubContext
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("homeroom.http")
+MAX_BODY_BYTES = 1_000_000
+
+
+def _error_body(message: str, code: str) -> dict[str, Any]:
+    return {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+def _unauthenticated(reason: str) -> JSONResponse:
+    return JSONResponse(
+        _error_body(f"not signed in: {reason}", "UNAUTHENTICATED"),
+        status_code=401,
+        headers={"WWW-Authenticate": 'Bearer realm="homeroom"'},
+    )
+
+
+def _bad_request(reason: str) -> JSONResponse:
+    return JSONResponse(_error_body(reason, "BAD_REQUEST"), status_code=400)
+
+
+def _format_error(error: GraphQLError) -> dict[str, Any]:
+    original = error.original_error
+    if original is not None and not isinstance(original, GraphQLError):
+        # An unexpected failure: its message may carry anything; say nothing.
+        out: dict[str, Any] = {"message": "internal error", "extensions": {"code": "INTERNAL"}}
+        if error.path:
+            out["path"] = list(error.path)
+        return out
+    formatted = error.formatted
+    formatted.setdefault("extensions", {})
+    return dict(formatted)
+
+
+def _authenticate(hub: Hub, request: Request) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if not header:
+        raise TokenRejected("missing bearer token")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise TokenRejected("expected 'Authorization: Bearer <token>'")
+    last: TokenRejected | None = None
+    for signer in hub.signers:
+        try:
+            return signer.verify(token.strip())
+        except TokenRejected as exc:
+            last = exc
+    raise last or TokenRejected("no sign-in method is configured")
+
+
+async def _read_operation(request: Request) -> tuple[str, dict[str, Any] | None, str | None]:
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        raise ValueError("request body too large")
+    content_type = request.headers.get("content-type", "").split(";")[0].strip()
+    if content_type not in ("application/json", "application/graphql-response+json", ""):
+        raise ValueError("send the operation as application/json")
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError("body is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise ValueError("body must be a JSON object with a 'query'")
+    query = payload.get("query")
+    variables = payload.get("variables")
+    operation = payload.get("operationName")
+    if not isinstance(query, str) or not query.strip():
+        raise ValueError("missing 'query'")
+    if variables is not None and not isinstance(variables, dict):
+        raise ValueError("'variables' must be an object")
+    if operation is not None and not isinstance(operation, str):
+        raise ValueError("'operationName' must be a string")
+    return query, variables, operation
+
+
+def create_app(
+    hub: Hub,
+    schema: HubSchema | None = None,
+    *,
+    personas: dict[str, Any] | None = None,
+    watch_policy: bool = True,
+) -> Starlette:
+    """The ASGI app serving ``hub``. ``personas`` (demo only) feed the
+    persona switcher of the GraphiQL page."""
+    server = hub.settings.server
+    schema = schema or build_schema(
+        max_depth=server.max_depth, max_aliases=server.max_aliases, max_tokens=server.max_tokens
+    )
+
+    async def graphql_get(request: Request) -> Response:
+        if not server.graphiql:
+            return JSONResponse(_error_body("use POST with a JSON body", "BAD_REQUEST"), status_code=405)
+        return HTMLResponse(graphiql_page(personas))
+
+    async def graphql_post(request: Request) -> Response:
+        if not hub.ready:
+            return JSONResponse(_error_body("sources are still loading", "NOT_READY"), status_code=503)
+        try:
+            principal = _authenticate(hub, request)
+        except TokenRejected as exc:
+            return _unauthenticated(str(exc))
+        try:
+            query, variables, operation = await _read_operation(request)
+        except ValueError as exc:
+            return _bad_request(str(exc))
+        person = await hub.caller_person(principal)
+        context = HubContext(
+            hub=hub, principal=principal, caller=person, relationships=hub.relationships(principal, person)
+        )
+        result = await schema.execute(
+            query, variable_values=variables, context_value=context, operation_name=operation
+        )
+        errors = [_format_error(e) for e in result.errors or ()]
+        errors.extend(_format_error(e) for e in context.withheld)
+        if context.data is not None:
+            errors.extend(
+                {
+                    "message": f"source '{f.source}': {f.reason}",
+                    "extensions": {"code": f.code, "source": f.source},
+                }
+                for f in context.data.failures
+            )
+        body: dict[str, Any] = {"data": result.data}
+        if errors:
+            body["errors"] = errors
+        status = 200
+        if (
+            result.data is None
+            and errors
+            and any(e.get("extensions", {}).get("code") == "GRAPHQL_PARSE_FAILED" for e in errors)
+        ):
+            status = 400
+        return JSONResponse(body, status_code=status)
+
+    async def healthz(request: Request) -> Response:
+        policy = hub.policy
+        details = {
+            "ready": hub.ready,
+            "sources": {
+                name: {
+                    "state": s.state,
+                    "error": s.last_error,
+                    "rejectedRows": len(s.report.rejected) if s.report else None,
+                }
+                for name, s in hub.registry.states.items()
+            },
+            "policy": {
+                "version": getattr(policy.current, "version", None),
+                "lastReloadError": getattr(policy, "last_error", None),
+            },
+        }
+        return JSONResponse(
+            {"status": "ok" if hub.ready else "starting", **details}, status_code=200 if hub.ready else 503
+        )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if not hub.ready:  # the demo opens its sources before serving
+            if not await hub.registry.open():
+                log.warning("some sources failed to open; serving the others")
+            hub.ready = True
+        stop = asyncio.Event()
+        watcher: asyncio.Task[None] | None = None
+        if watch_policy and hub.settings.policy.watch and hasattr(hub.policy, "watch"):
+            watcher = asyncio.create_task(hub.policy.watch(stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await watcher
+            await hub.registry.aclose()
+
+    routes = [
+        Route("/graphql", graphql_get, methods=["GET"]),
+        Route("/graphql", graphql_post, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

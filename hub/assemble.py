@@ -1,0 +1,45 @@
+"""Put a hub together from settings: sources, policy, schema and sign-in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from hub.auth import DevSigner
+from hub.federation.clock import Clock
+from hub.federation.registry import build_registry
+from hub.policy import PolicyError, PolicyStore, catalogue_from_schema, default_policy_dir
+from hub.runtime import Hub
+from hub.schema import build_schema
+from hub.sdk import ConfigError
+from hub.settings import Settings
+
+
+class ConfigurationProblem(Exception):
+    """The hub cannot start; the message names what to fix."""
+
+
+def policy_dir(settings: Settings) -> Path:
+    """The configured policy folder, or the one shipped with Homeroom."""
+    return settings.resolve(settings.policy.dir) if settings.policy.dir else default_policy_dir()
+
+
+def assemble(settings: Settings, signers: Iterable[DevSigner] = (), *, clock: Clock | None = None) -> Hub:
+    """A ready-to-open hub for ``settings``."""
+    try:
+        registry = build_registry(settings.sources)
+    except ConfigError as exc:
+        raise ConfigurationProblem(f"[[sources]] {exc}") from None
+    catalogue = catalogue_from_schema(build_schema(gate=False)._schema)
+    try:
+        store = PolicyStore(policy_dir(settings), catalogue)
+    except PolicyError as exc:
+        raise ConfigurationProblem(f"policy: {exc}") from None
+    return Hub(
+        settings=settings,
+        registry=registry,
+        policy=store,
+        catalogue=catalogue,
+        signers=list(signers),
+        clock=clock or Clock(),
+    )

@@ -1,0 +1,164 @@
+"""``homeroom``: serve, demo, token, policy and simulate commands."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import secrets
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import uvicorn
+
+from hub.auth import DevSigner, load_or_create_key
+from hub.settings import Settings, SettingsError, load_settings
+
+app = typer.Typer(
+    help="Homeroom: a school district's own GraphQL hub over its SIS and LMS vendors.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+log = logging.getLogger("homeroom")
+
+DEMO_ISSUER = "homeroom-demo"
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=2)
+
+
+def _logging() -> None:
+    logging.basicConfig(
+        level=os.environ.get("HOMEROOM_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _load(config: Path | None, **overrides: Any) -> Settings:
+    try:
+        return load_settings(config, **overrides)
+    except SettingsError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _dev_signer(settings: Settings) -> DevSigner | None:
+    if not settings.auth.dev_key_file:
+        return None
+    key_path = settings.resolve(settings.auth.dev_key_file)
+    try:
+        key = load_or_create_key(key_path)
+    except (OSError, ValueError) as exc:
+        raise _fail(f"[auth] dev_key_file: {exc}") from None
+    return DevSigner(key, issuer=settings.auth.dev_issuer, audience=settings.auth.audience)
+
+
+def _run(app_: Any, host: str, port: int) -> None:
+    uvicorn.run(app_, host=host, port=port, log_level="warning", lifespan="on")
+
+
+@app.command()
+def serve(
+    config: Annotated[Path, typer.Option(help="homeroom.toml")] = Path("homeroom.toml"),
+    host: Annotated[str | None, typer.Option(help="interface to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port")] = None,
+) -> None:
+    """Serve /graphql and /healthz for the sources in CONFIG."""
+    from hub.app import create_app
+    from hub.assemble import ConfigurationProblem, assemble
+
+    _logging()
+    settings = _load(config)
+    signers = []
+    dev = _dev_signer(settings)
+    if dev is not None:
+        log.warning(
+            "development sign-in is ON ([auth] dev_key_file): tokens from `homeroom token` "
+            "are accepted; turn it off before real use"
+        )
+        signers.append(dev)
+    try:
+        hub = assemble(settings, signers)
+    except ConfigurationProblem as exc:
+        raise _fail(str(exc)) from None
+    if not signers:
+        log.warning("no sign-in method is configured: every request will be refused (401)")
+    _run(create_app(hub), host or settings.server.host, port or settings.server.port)
+
+
+@app.command()
+def token(
+    role: Annotated[str, typer.Option(help="policy role, e.g. teacher")],
+    config: Annotated[Path, typer.Option(help="homeroom.toml with [auth] dev_key_file")] = Path(
+        "homeroom.toml"
+    ),
+    person: Annotated[str | None, typer.Option(help="sourcedId of the roster person")] = None,
+    subject: Annotated[str | None, typer.Option(help="token subject")] = None,
+    hours: Annotated[int, typer.Option(help="validity in hours")] = 12,
+) -> None:
+    """Print a development bearer token that `serve` accepts with this CONFIG."""
+    settings = _load(config)
+    signer = _dev_signer(settings)
+    if signer is None:
+        raise _fail(f"{config}: development sign-in is off; set [auth] dev_key_file")
+    subject = subject or (f"dev:{person}" if person else f"dev:{role}")
+    typer.echo(signer.issue(subject=subject, roles=[role], sourced_id=person, ttl_seconds=hours * 3600))
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1")] = 8000,
+    students: Annotated[int, typer.Option(min=50, max=50_000, help="size of the synthetic district")] = 500,
+    data_dir: Annotated[Path, typer.Option(help="OneRoster CSV folder (generated when empty)")] = Path(
+        "homeroom-demo"
+    ),
+    tokens_out: Annotated[Path | None, typer.Option(help="also write the persona tokens as JSON")] = None,
+    seed: Annotated[int, typer.Option(help="generator seed")] = 7,
+) -> None:
+    """Generate (or reuse) a district, serve it on 127.0.0.1 and print persona tokens."""
+    from hub.demo import prepare_demo
+
+    _logging()
+    started = time.perf_counter()
+    signer = DevSigner(secrets.token_bytes(32), issuer=DEMO_ISSUER)
+    try:
+        prepared = asyncio.run(prepare_demo(data_dir, students=students, seed=seed, signer=signer))
+    except (ValueError, OSError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(prepared.describe())
+    tokens = prepared.tokens
+    if tokens_out is not None:
+        tokens_out.write_text(json.dumps(tokens, indent=2) + "\n", encoding="utf-8")
+        os.chmod(tokens_out, 0o600)
+        typer.echo(f"tokens written to {tokens_out}")
+    typer.echo("\nBearer tokens (valid 12 hours, only for this demo run):")
+    for name, entry in tokens.items():
+        typer.echo(f"  {name:15s} {entry['token']}")
+    typer.echo(
+        f"\nGraphiQL: http://127.0.0.1:{port}/graphql   (ready in {time.perf_counter() - started:.1f}s)"
+    )
+    typer.echo(
+        f"Try:  curl -s http://127.0.0.1:{port}/graphql -H 'Authorization: Bearer <token>' "
+        "-H 'Content-Type: application/json' -d '{\"query\":\"{ viewer { subject roles } }\"}'"
+    )
+    sys.stdout.flush()
+    _run(prepared.app, "127.0.0.1", port)
+
+
+def _mount_policy() -> None:
+    from hub.policy.cli import policy_app
+
+    app.add_typer(policy_app, name="policy", help="Check, test, explain and compare policy files.")
+
+
+_mount_policy()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,186 @@
+"""The sources a hub serves: discovered through entry points, configured in
+``homeroom.toml``, opened at start-up and called through one door."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any
+
+from pydantic import ValidationError
+
+from hub.model import Entity
+from hub.sdk import (
+    Adapter,
+    AdapterSpec,
+    Capabilities,
+    ConfigError,
+    FetchRequest,
+    FetchResult,
+    LoadReport,
+    SourceConfig,
+    SourceError,
+    SourceUnavailable,
+)
+
+__all__ = ["SourceRegistry", "SourceState", "build_registry", "installed_kinds"]
+
+ENTRY_POINT_GROUP = "homeroom.adapters"
+log = logging.getLogger("homeroom.sources")
+
+
+def installed_kinds() -> dict[str, AdapterSpec[Any]]:
+    """Every adapter kind registered under the ``homeroom.adapters`` entry point."""
+    kinds: dict[str, AdapterSpec[Any]] = {}
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        spec = point.load()
+        if not isinstance(spec, AdapterSpec):
+            raise ConfigError(point.name, "kind", f"entry point {point.value} is not an AdapterSpec")
+        kinds[spec.kind] = spec
+    return kinds
+
+
+def _config_error(name: str, error: ValidationError, kinds: Iterable[str]) -> ConfigError:
+    first = error.errors()[0]
+    key = ".".join(str(part) for part in first["loc"]) or "?"
+    reason = first["msg"]
+    if first["type"] == "extra_forbidden":
+        reason = "unknown key"
+    return ConfigError(name, key, f"{reason} (installed kinds: {', '.join(sorted(kinds))})")
+
+
+def configure_source(table: Mapping[str, Any], kinds: Mapping[str, AdapterSpec[Any]]) -> Adapter:
+    """Validate one ``[[sources]]`` table and build its adapter."""
+    name = str(table.get("name") or "?")
+    installed = ", ".join(sorted(kinds)) or "none"
+    if "name" not in table:
+        raise ConfigError(name, "name", f"missing (installed kinds: {installed})")
+    if "kind" not in table:
+        raise ConfigError(name, "kind", f"missing (installed kinds: {installed})")
+    spec = kinds.get(str(table["kind"]))
+    if spec is None:
+        raise ConfigError(name, "kind", f"unknown kind '{table['kind']}' (installed kinds: {installed})")
+    try:
+        config: SourceConfig = spec.config.model_validate(dict(table))
+    except ValidationError as exc:
+        raise _config_error(name, exc, kinds) from None
+    return spec.create(config)
+
+
+@dataclass(slots=True)
+class SourceState:
+    """Health of one source as the hub last saw it; no personal data."""
+
+    name: str
+    kind: str
+    state: str = "DOWN"  # UP | DEGRADED | DOWN
+    last_error: str | None = None
+    latency_ms: float | None = None
+    report: LoadReport | None = None
+
+
+class SourceRegistry:
+    """The configured adapters and the single door every fetch goes through.
+
+    Counting calls here lets tests prove that a query's upstream calls do not
+    grow with the number of rows.
+    """
+
+    def __init__(self, adapters: Iterable[Adapter], kinds: Mapping[str, str] | None = None) -> None:
+        self.adapters: dict[str, Adapter] = {}
+        for adapter in adapters:
+            if adapter.name in self.adapters:
+                raise ConfigError(adapter.name, "name", "two sources have this name")
+            self.adapters[adapter.name] = adapter
+        self.capabilities: dict[str, Capabilities] = {
+            name: adapter.capabilities() for name, adapter in self.adapters.items()
+        }
+        kinds = kinds or {}
+        self.states = {name: SourceState(name, kinds.get(name, "?")) for name in self.adapters}
+        self.calls = 0
+        self.requests: list[tuple[str, FetchRequest]] = []
+        self.record_requests = False
+
+    def sources_for(self, entity: Entity) -> list[str]:
+        """Names of the sources that serve ``entity``, in configuration order."""
+        return [name for name, caps in self.capabilities.items() if caps.supports(entity)]
+
+    def supported_fields(self, source: str, entity: Entity) -> frozenset[str]:
+        """The attributes ``source`` can fill for ``entity``."""
+        support = self.capabilities[source].entities.get(entity)
+        return support.fields if support else frozenset()
+
+    def supported_filters(self, source: str, entity: Entity) -> frozenset[str]:
+        """The filters ``source`` accepts for ``entity``."""
+        support = self.capabilities[source].entities.get(entity)
+        return support.filters if support else frozenset()
+
+    async def open(self) -> bool:
+        """Open every source; return whether all of them came up."""
+        results = await asyncio.gather(
+            *(self._open_one(name, adapter) for name, adapter in self.adapters.items())
+        )
+        return all(results)
+
+    async def _open_one(self, name: str, adapter: Adapter) -> bool:
+        state = self.states[name]
+        started = time.perf_counter()
+        try:
+            state.report = await adapter.open()
+        except SourceError as exc:
+            state.state, state.last_error = "DOWN", exc.reason
+            log.error("source %s failed to open: %s", name, exc.reason)
+            return False
+        state.latency_ms = (time.perf_counter() - started) * 1000
+        state.state = "DEGRADED" if state.report.rejected else "UP"
+        if state.report.problems:
+            log.warning("source %s: %d row problems while loading", name, len(state.report.problems))
+        return True
+
+    async def fetch(self, source: str, request: FetchRequest) -> FetchResult:
+        """Ask one source; any failure comes back as a typed ``SourceError``."""
+        adapter = self.adapters[source]
+        self.calls += 1
+        if self.record_requests:
+            self.requests.append((source, request))
+        state = self.states[source]
+        started = time.perf_counter()
+        try:
+            result = await adapter.fetch(request)
+        except SourceError as exc:
+            state.state, state.last_error = "DEGRADED", exc.reason
+            raise
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # An adapter bug must not become a 500 for the whole hub, nor leak
+            # vendor data through a message: report the type of failure only.
+            state.state, state.last_error = "DEGRADED", f"adapter error ({type(exc).__name__})"
+            log.exception("source %s: unexpected adapter error", source)
+            raise SourceUnavailable(source, f"adapter error ({type(exc).__name__})") from None
+        state.latency_ms = (time.perf_counter() - started) * 1000
+        return result
+
+    async def aclose(self) -> None:
+        """Close every adapter, even when one of them fails to."""
+        for name, adapter in self.adapters.items():
+            try:
+                await adapter.aclose()
+            except Exception:
+                log.exception("source %s: error while closing", name)
+
+
+def build_registry(tables: Iterable[Mapping[str, Any]]) -> SourceRegistry:
+    """Configure every ``[[sources]]`` table; errors name the source and key."""
+    kinds = installed_kinds()
+    adapters = []
+    kind_of: dict[str, str] = {}
+    for table in tables:
+        adapter = configure_source(table, kinds)
+        adapters.append(adapter)
+        kind_of[adapter.name] = str(table["kind"])
+    return SourceRegistry(adapters, kind_of)

@@ -1,0 +1,56 @@
+"""The unified GraphQL schema (strawberry, code-first)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.types import ExecutionContext
+
+from hub.schema.gate import PolicyGate
+from hub.schema.root import Query
+from hub.schema.types import Enrollment, Guardian, Student, Teacher
+
+__all__ = ["HubSchema", "build_schema"]
+
+log = logging.getLogger("homeroom.graphql")
+
+
+class HubSchema(strawberry.Schema):
+    """The schema, with error logging that never records request data.
+
+    Strawberry logs every error with its message; ours would include one line
+    per withheld cell (a log line per row) and possibly vendor text. Only
+    unexpected failures are logged, by type.
+    """
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            original = error.original_error
+            if original is not None and not isinstance(original, GraphQLError):
+                log.error(
+                    "resolver failed: %s at %s",
+                    type(original).__name__,
+                    ".".join(str(p) for p in error.path or ()),
+                )
+
+
+def build_schema(
+    *, max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5000, gate: bool = True
+) -> HubSchema:
+    """The hub schema with its limits and (unless ``gate=False``) the policy gate."""
+    # Factories, not instances: strawberry builds extensions per request, and
+    # a shared instance would share its execution context between requests.
+    extensions: list[Any] = [
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+    ]
+    if gate:
+        extensions.append(PolicyGate)
+    return HubSchema(query=Query, types=[Student, Teacher, Guardian, Enrollment], extensions=extensions)

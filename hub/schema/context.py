@@ -1,0 +1,32 @@
+"""The per-request context every resolver reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from graphql import GraphQLError
+
+from hub.auth import Principal
+from hub.federation.access import DataAccess
+from hub.federation.relations import CallerPerson, Relationships
+
+if TYPE_CHECKING:
+    from hub.runtime import Hub
+
+
+@dataclass
+class HubContext:
+    """One request: who asks, what the gate decided, and what went wrong.
+
+    ``data`` and ``plan`` are set by the policy gate before execution starts;
+    resolvers never run without them.
+    """
+
+    hub: Hub
+    principal: Principal
+    caller: CallerPerson | None
+    relationships: Relationships
+    data: DataAccess | None = None
+    plan: Any = None
+    withheld: list[GraphQLError] = field(default_factory=list)

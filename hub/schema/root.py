@@ -1,0 +1,312 @@
+"""Root fields: the viewer, look-ups by id, root lists, sources and the access log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from hub.federation.access import Page
+from hub.federation.ids import decode_id
+from hub.federation.relations import Key
+from hub.model import Entity, Record
+from hub.schema.enums import SourceState
+from hub.schema.resolve import Connection, PageState, check_first, context, data
+from hub.schema.types import (
+    TEACHING_ROLES,
+    Node,
+    Organization,
+    PageInfo,
+    Person,
+    Section,
+    SectionConnection,
+    Student,
+    StudentConnection,
+    Teacher,
+)
+
+NOT_FOUND = "NOT_FOUND"
+
+
+def _not_found(what: str) -> GraphQLError:
+    # Same answer whether the record is absent or merely unrelated: the caller
+    # must not learn that a student exists.
+    return GraphQLError(f"{what} not found", extensions={"code": NOT_FOUND})
+
+
+def _connection(page: Page) -> Connection:
+    return Connection(page.edges, PageState(page.has_next, page.end_cursor), page.total)
+
+
+async def _by_hub_id(info: Info, hub_id: str, entity: Entity | None) -> Record | None:
+    decoded = decode_id(hub_id)
+    if decoded is None or (entity is not None and decoded.entity is not entity):
+        return None
+    return await data(info).one(decoded.entity, decoded.source, decoded.vendor_id)
+
+
+async def _page(
+    info: Info, entity: Entity, first: int | None, after: str | None, **kwargs: Any
+) -> Connection:
+    first = check_first(first, info)
+    try:
+        page = await data(info).page(entity, first=first, after=after, **kwargs)
+    except ValueError as exc:
+        raise GraphQLError(str(exc), extensions={"code": "BAD_USER_INPUT"}) from None
+    return _connection(page)
+
+
+def _local_ids(keys: frozenset[Key], source: str | None = None) -> tuple[str, ...]:
+    return tuple(sorted(v for s, v in keys if source is None or s == source))
+
+
+@strawberry.input
+class StudentFilter:
+    school_id: strawberry.ID | None = None
+    section_id: strawberry.ID | None = None
+    grade_level: str | None = None
+    search: str | None = None
+
+
+@strawberry.input
+class SectionFilter:
+    school_id: strawberry.ID | None = None
+    term_id: strawberry.ID | None = None
+    teacher_id: strawberry.ID | None = None
+
+
+@strawberry.type
+class SourceStatus:
+    name: str
+    kind: str
+    state: SourceState
+    last_error: str | None
+    latency_ms: float | None
+
+
+@strawberry.type
+class Disclosure:
+    at: dt.datetime
+    subject: str
+    roles: list[str]
+    client: str | None
+    operation: str | None
+    fields: list[str]
+    purpose: str | None
+
+
+@strawberry.type
+class DisclosureEdge:
+    node: Disclosure
+    cursor: str
+
+
+@strawberry.type
+class DisclosureConnection:
+    edges: list[DisclosureEdge]
+    page_info: PageInfo
+
+
+async def _care_ids(info: Info) -> tuple[bool, tuple[str, ...] | None, tuple[str, ...]]:
+    """(everyone, student ids, school ids) of the students in the caller's care."""
+    rel = context(info).relationships
+    if rel.district:
+        return True, None, ()
+    ids: set[Key] = set()
+    caller = context(info).caller
+    if rel.self_key and caller is not None and caller.entity is Entity.STUDENT:
+        ids.add(rel.self_key)
+    ids |= await rel.children.get()
+    ids |= await rel.taught_students.get()
+    schools = await rel.staff_schools.get()
+    # A school's staff are responsible for its students only when the policy
+    # gives their role something under "school"; teachers are not, by default.
+    plan = context(info).plan
+    school_scope = bool(schools) and "school" in plan.relations_for("Student")
+    return False, _local_ids(frozenset(ids)), _local_ids(schools) if school_scope else ()
+
+
+@strawberry.type
+class Viewer:
+    subject: str
+    roles: list[str]
+
+    @strawberry.field
+    async def person(self, info: Info) -> Person | None:
+        caller = context(info).caller
+        if caller is None:
+            return None
+        return await data(info).one(caller.entity, caller.source, caller.vendor_id)
+
+    @strawberry.field
+    async def students(
+        self, info: Info, first: int | None = 100, after: str | None = None
+    ) -> StudentConnection:
+        everyone, ids, schools = await _care_ids(info)
+        if everyone:
+            return await _page(info, Entity.STUDENT, first, after)
+        if schools:
+            return await _page(
+                info,
+                Entity.STUDENT,
+                first,
+                after,
+                filters={"school_id": schools},
+            )
+        if not ids:
+            return Connection([], PageState(False, None), 0)
+        return await _page(info, Entity.STUDENT, first, after, ids=ids)
+
+    @strawberry.field
+    async def sections(
+        self, info: Info, first: int | None = 50, after: str | None = None
+    ) -> SectionConnection:
+        rel = context(info).relationships
+        keys = (await rel.taught_sections.get()) | (await rel.own_sections.get())
+        if not keys:
+            return Connection([], PageState(False, None), 0)
+        return await _page(info, Entity.SECTION, first, after, ids=_local_ids(keys))
+
+
+async def _section_member_ids(info: Info, section_hub_id: str, roles: tuple[str, ...]) -> tuple[str, ...]:
+    decoded = decode_id(section_hub_id)
+    if decoded is None or decoded.entity is not Entity.SECTION:
+        return ()
+    enrollments = await data(info).enrollments("section_id", decoded.source, decoded.vendor_id)
+    return tuple(dict.fromkeys(e.person_id for e in enrollments if e.role in roles and e.person_id))
+
+
+async def _teacher_section_ids(info: Info, teacher_hub_id: str) -> tuple[str, ...]:
+    decoded = decode_id(teacher_hub_id)
+    if decoded is None or decoded.entity is not Entity.TEACHER:
+        return ()
+    enrollments = await data(info).enrollments("person_id", decoded.source, decoded.vendor_id)
+    return tuple(
+        dict.fromkeys(e.section_id for e in enrollments if e.role in TEACHING_ROLES and e.section_id)
+    )
+
+
+def _vendor_filter(hub_id: str | None, entity: Entity) -> tuple[str, ...] | None:
+    if hub_id is None:
+        return None
+    decoded = decode_id(hub_id)
+    if decoded is None or decoded.entity is not entity:
+        raise GraphQLError(f"not a {entity.value} id", extensions={"code": "BAD_USER_INPUT"})
+    return (decoded.vendor_id,)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def viewer(self, info: Info) -> Viewer:
+        principal = context(info).principal
+        return Viewer(subject=principal.subject, roles=list(principal.roles))
+
+    @strawberry.field
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return await _by_hub_id(info, id, None)
+
+    @strawberry.field
+    async def student(self, info: Info, id: strawberry.ID) -> Student | None:
+        found = await _by_hub_id(info, id, Entity.STUDENT)
+        if found is None:
+            raise _not_found("student")
+        return found
+
+    @strawberry.field
+    async def students(
+        self,
+        info: Info,
+        first: int | None = 100,
+        after: str | None = None,
+        filter: StudentFilter | None = None,
+    ) -> StudentConnection:
+        filters: dict[str, tuple[str, ...]] = {}
+        ids: tuple[str, ...] | None = None
+        if filter is not None:
+            if (school := _vendor_filter(filter.school_id, Entity.ORGANIZATION)) is not None:
+                filters["school_id"] = school
+            if filter.grade_level:
+                filters["grade_level"] = (filter.grade_level,)
+            if filter.search:
+                filters["search"] = (filter.search,)
+            if filter.section_id is not None:
+                ids = await _section_member_ids(info, filter.section_id, ("student",))
+                if not ids:
+                    return Connection([], PageState(False, None), 0)
+        return await _page(info, Entity.STUDENT, first, after, filters=filters, ids=ids)
+
+    @strawberry.field
+    async def section(self, info: Info, id: strawberry.ID) -> Section | None:
+        found = await _by_hub_id(info, id, Entity.SECTION)
+        if found is None:
+            raise _not_found("section")
+        return found
+
+    @strawberry.field
+    async def sections(
+        self,
+        info: Info,
+        first: int | None = 50,
+        after: str | None = None,
+        filter: SectionFilter | None = None,
+    ) -> SectionConnection:
+        filters: dict[str, tuple[str, ...]] = {}
+        ids: tuple[str, ...] | None = None
+        if filter is not None:
+            if (school := _vendor_filter(filter.school_id, Entity.ORGANIZATION)) is not None:
+                filters["school_id"] = school
+            if (term := _vendor_filter(filter.term_id, Entity.ACADEMIC_SESSION)) is not None:
+                filters["term_ids"] = term
+            if filter.teacher_id is not None:
+                ids = await _teacher_section_ids(info, filter.teacher_id)
+                if not ids:
+                    return Connection([], PageState(False, None), 0)
+        return await _page(info, Entity.SECTION, first, after, filters=filters, ids=ids)
+
+    @strawberry.field
+    async def teacher(self, info: Info, id: strawberry.ID) -> Teacher | None:
+        found = await _by_hub_id(info, id, Entity.TEACHER)
+        if found is None:
+            raise _not_found("teacher")
+        return found
+
+    @strawberry.field
+    async def schools(self, info: Info) -> list[Organization]:
+        limit = context(info).hub.settings.server.max_page_size
+        rows: list[Any] = []
+        after: str | None = None
+        while True:
+            page = await data(info).page(
+                Entity.ORGANIZATION, first=limit, after=after, filters={"type": ("school",)}
+            )
+            rows.extend(edge.node for edge in page.edges)
+            if not page.has_next:
+                return rows
+            after = page.end_cursor
+
+    @strawberry.field
+    def sources(self, info: Info) -> list[SourceStatus]:
+        registry = context(info).hub.registry
+        return [
+            SourceStatus(
+                name=s.name,
+                kind=s.kind,
+                state=SourceState(s.state),
+                last_error=s.last_error,
+                latency_ms=s.latency_ms,
+            )
+            for s in registry.states.values()
+        ]
+
+    @strawberry.field
+    def access_log(
+        self, info: Info, student_id: strawberry.ID, first: int | None = 50, after: str | None = None
+    ) -> DisclosureConnection:
+        raise GraphQLError(
+            "the access log is not available yet: auditing is not enabled in this version",
+            extensions={"code": "NOT_AVAILABLE"},
+        )

@@ -1,0 +1,75 @@
+"""The Homeroom adapter SDK: everything an integrator imports.
+
+An adapter maps one vendor's data onto the unified records below and answers
+:class:`FetchRequest` with :class:`FetchResult`. It registers an
+:class:`AdapterSpec` under the ``homeroom.adapters`` entry point group. Adapters
+import ``hub.sdk`` and nothing else of ``hub``.
+"""
+
+from hub.model import (
+    AcademicSession,
+    Assignment,
+    AttendanceEvent,
+    Course,
+    CourseGrade,
+    Enrollment,
+    Entity,
+    Guardian,
+    Organization,
+    Person,
+    Record,
+    Score,
+    Section,
+    Student,
+    Teacher,
+    data_fields,
+)
+from hub.sdk._adapter import Adapter, AdapterSpec
+from hub.sdk._capabilities import Capabilities, EntitySupport
+from hub.sdk._config import SourceConfig, read_secret
+from hub.sdk._errors import (
+    BadVendorData,
+    ConfigError,
+    SourceAuthFailed,
+    SourceError,
+    SourceUnavailable,
+    UnsupportedRequest,
+)
+from hub.sdk._report import LoadReport, RowProblem
+from hub.sdk._request import FetchRequest, FetchResult, matches
+
+__all__ = [
+    "AcademicSession",
+    "Adapter",
+    "AdapterSpec",
+    "Assignment",
+    "AttendanceEvent",
+    "BadVendorData",
+    "Capabilities",
+    "ConfigError",
+    "Course",
+    "CourseGrade",
+    "Enrollment",
+    "Entity",
+    "EntitySupport",
+    "FetchRequest",
+    "FetchResult",
+    "Guardian",
+    "LoadReport",
+    "Organization",
+    "Person",
+    "Record",
+    "RowProblem",
+    "Score",
+    "Section",
+    "SourceAuthFailed",
+    "SourceConfig",
+    "SourceError",
+    "SourceUnavailable",
+    "Student",
+    "Teacher",
+    "UnsupportedRequest",
+    "data_fields",
+    "matches",
+    "read_secret",
+]

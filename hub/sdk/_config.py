@@ -1,0 +1,48 @@
+"""Configuration of one ``[[sources]]`` table, and secrets from env or files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.sdk._errors import ConfigError
+
+
+class SourceConfig(BaseModel):
+    """Keys every ``[[sources]]`` table has. Adapters subclass it for their own keys.
+
+    Unknown keys are rejected so a typo is a start-up error, not a silent
+    default. Secrets are never values here: a config names an environment
+    variable (``*_env``) or a file (``*_file``) and the adapter reads it with
+    :func:`read_secret`.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    kind: str = Field(min_length=1)
+
+
+def read_secret(source: str, *, env: str | None = None, file: str | None = None, key: str = "secret") -> str:
+    """Read a secret from the environment variable ``env`` or the file ``file``.
+
+    Raises :class:`ConfigError` naming the source and the variable or file,
+    never the value. Surrounding whitespace of a file is stripped.
+    """
+    if env:
+        value = os.environ.get(env)
+        if value:
+            return value
+        raise ConfigError(source, key, f"environment variable {env} is not set")
+    if file:
+        path = Path(file)
+        try:
+            value = path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(source, key, f"cannot read secret file {path}: {exc.strerror}") from None
+        if value:
+            return value
+        raise ConfigError(source, key, f"secret file {path} is empty")
+    raise ConfigError(source, key, "name an environment variable (_env) or a file (_file)")

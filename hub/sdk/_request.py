@@ -1,0 +1,74 @@
+"""What the hub asks of an adapter, and what the adapter answers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from hub.model import Entity, Record
+
+
+@dataclass(frozen=True, slots=True)
+class FetchRequest:
+    """One question to one source.
+
+    - ``entity``: which unified entity is wanted.
+    - ``ids``: when set, only records with these vendor ids (a batch look-up).
+    - ``filters``: attribute name -> accepted values (vendor ids for ``*_id``
+      links). A record matches when, for every filter, its attribute (or, for a
+      tuple attribute, any of its items) is one of the values. Date-range
+      filters use the names ``date_from`` / ``date_to`` (ISO dates, inclusive).
+    - ``fields``: the record attributes the hub may receive. The policy gate
+      already removed everything the caller may not read; an adapter must not
+      fill any other attribute, and should push this projection to the vendor
+      when the vendor supports it.
+    - ``limit`` / ``cursor``: paging. ``limit=None`` means every matching record;
+      ``cursor`` is whatever the adapter returned as ``next_cursor``.
+    """
+
+    entity: Entity
+    fields: frozenset[str]
+    ids: tuple[str, ...] | None = None
+    filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    limit: int | None = None
+    cursor: str | None = None
+
+
+@dataclass(slots=True)
+class FetchResult:
+    """An adapter's answer: records in the unified shape and paging state.
+
+    ``next_cursor`` is ``None`` on the last page. ``total`` is the number of
+    matching records when the vendor tells it cheaply, else ``None``.
+    """
+
+    records: Sequence[Record]
+    next_cursor: str | None = None
+    total: int | None = None
+
+
+def matches(record: Record, filters: Mapping[str, tuple[str, ...]]) -> bool:
+    """Whether ``record`` satisfies every filter of a ``FetchRequest``.
+
+    A helper for adapters that filter in memory (files, small vendors). Tuple
+    attributes match when any item is accepted; ``date_from``/``date_to``
+    compare the record's ``date`` attribute.
+    """
+    for name, accepted in filters.items():
+        if name == "date_from":
+            value = getattr(record, "date", None)
+            if value is None or value.isoformat() < accepted[0]:
+                return False
+            continue
+        if name == "date_to":
+            value = getattr(record, "date", None)
+            if value is None or value.isoformat() > accepted[0]:
+                return False
+            continue
+        value = getattr(record, name, None)
+        if isinstance(value, tuple):
+            if not any(item in accepted for item in value):
+                return False
+        elif value is None or str(value) not in accepted:
+            return False
+    return True

@@ -1,0 +1,113 @@
+"""Settings: ``homeroom.toml`` plus environment variables.
+
+Secrets are never values in the file: the file names an environment variable or
+a file holding them. Validation errors are reported with the table and key so
+an administrator can fix the file without reading a stack trace.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+__all__ = [
+    "AuthSettings",
+    "PolicySettings",
+    "ServerSettings",
+    "Settings",
+    "SettingsError",
+    "load_settings",
+]
+
+
+class SettingsError(Exception):
+    """The configuration cannot be used; the message says where and why."""
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerSettings(_Table):
+    """``[server]``: where to listen and the limits every query obeys."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    max_page_size: int = Field(default=10_000, ge=1)
+    max_depth: int = Field(default=12, ge=2)
+    max_aliases: int = Field(default=30, ge=1)
+    max_tokens: int = Field(default=5_000, ge=100)
+    graphiql: bool = True
+
+
+class AuthSettings(_Table):
+    """``[auth]``: how callers sign in.
+
+    ``dev_key_file`` turns on development sign-in: HS256 tokens signed with
+    the key in that file (created with a fresh random key when missing), as
+    printed by ``homeroom token``. ``district_roles`` are the roles whose
+    holders count as district-level staff (the ``district`` relation).
+    """
+
+    dev_key_file: str | None = None
+    dev_issuer: str = "homeroom-dev"
+    audience: str = "homeroom"
+    district_roles: tuple[str, ...] = ("district_admin",)
+    clock_skew_seconds: int = Field(default=30, ge=0, le=600)
+
+
+class PolicySettings(_Table):
+    """``[policy]``: the policy folder and how "current" is judged."""
+
+    dir: str | None = None
+    grace_days: int = Field(default=14, ge=0, le=366)
+    watch: bool = True
+
+
+class Settings(_Table):
+    """Everything ``homeroom serve`` needs. ``sources`` stay raw tables here;
+    each is validated by its adapter's own config model at start-up."""
+
+    server: ServerSettings = ServerSettings()
+    auth: AuthSettings = AuthSettings()
+    policy: PolicySettings = PolicySettings()
+    sources: tuple[dict[str, Any], ...] = ()
+    base_dir: Path = Path(".")
+
+    def resolve(self, path: str) -> Path:
+        """A path from the config, relative to the config file's folder."""
+        candidate = Path(os.path.expandvars(path)).expanduser()
+        return candidate if candidate.is_absolute() else (self.base_dir / candidate)
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"])
+        lines.append(f"  {where}: {item['msg']}")
+    return "\n".join(lines)
+
+
+def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
+    """Read ``path`` (TOML) into :class:`Settings`; ``None`` gives the defaults."""
+    raw: dict[str, Any] = {}
+    base_dir = Path(".").resolve()
+    if path is not None:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise SettingsError(f"{path}: no such file") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"{path}: not valid TOML: {exc}") from None
+        base_dir = path.resolve().parent
+    raw.update(overrides)
+    raw.setdefault("base_dir", base_dir)
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        where = str(path) if path else "settings"
+        raise SettingsError(f"{where}: invalid configuration:\n{_describe(exc)}") from None
