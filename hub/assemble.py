@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from hub.auth import DevSigner
 from hub.federation.clock import Clock
@@ -24,10 +25,23 @@ def policy_dir(settings: Settings) -> Path:
     return settings.resolve(settings.policy.dir) if settings.policy.dir else default_policy_dir()
 
 
+def _with_resolved_paths(settings: Settings) -> list[dict[str, Any]]:
+    """Source tables with relative ``path``/``*_file`` values made relative to
+    the config file, not to wherever the hub happens to be started."""
+    tables = []
+    for table in settings.sources:
+        resolved = dict(table)
+        for key, value in table.items():
+            if (key == "path" or key.endswith("_file")) and isinstance(value, str) and value:
+                resolved[key] = str(settings.resolve(value))
+        tables.append(resolved)
+    return tables
+
+
 def assemble(settings: Settings, signers: Iterable[DevSigner] = (), *, clock: Clock | None = None) -> Hub:
     """A ready-to-open hub for ``settings``."""
     try:
-        registry = build_registry(settings.sources)
+        registry = build_registry(_with_resolved_paths(settings))
     except ConfigError as exc:
         raise ConfigurationProblem(f"[[sources]] {exc}") from None
     catalogue = catalogue_from_schema(build_schema(gate=False)._schema)

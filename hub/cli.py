@@ -38,6 +38,8 @@ def _logging() -> None:
         level=os.environ.get("HOMEROOM_LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # pycasbin logs its whole model at INFO each time an enforcer is built.
+    logging.getLogger("casbin").setLevel(logging.WARNING)
 
 
 def _load(config: Path | None, **overrides: Any) -> Settings:

@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from operator import attrgetter
 
-from hub.sdk import Record
+from hub.sdk import Record, filter_value
 
 __all__ = ["DATE_FROM", "DATE_TO", "RecordTable"]
 
@@ -108,10 +108,14 @@ def _index(records: list[Record], name: str) -> dict[str, list[int]]:
     if any(type(value) is tuple for value in values):
         for position, value in enumerate(values):
             for item in dict.fromkeys(value or ()):
-                buckets[item].append(position)
-    else:
+                buckets[filter_value(item)].append(position)
+    elif all(value is None or type(value) is str for value in values):
         for position, value in enumerate(values):
             buckets[value].append(position)
+    else:
+        # Filters compare values as the SDK renders them ("true", ISO dates).
+        for position, value in enumerate(values):
+            buckets[None if value is None else filter_value(value)].append(position)
     # A plain dict without the None bucket: looking up an absent value never adds it.
     return {value: positions for value, positions in buckets.items() if value is not None}
 

@@ -205,10 +205,11 @@ class _SetLoader:
             return
         # A column the file lacks points one past the row, at an appended "".
         pick = itemgetter(*(header.index(name) if name in header else width for name in columns))
-        lacks_columns = any(name not in header for name in columns)
         id_at = header.index("sourcedId")
-        status_at = header.index("status") if "status" in header else None
+        status_at = header.index("status") if "status" in header else width
+        append_blank = status_at == width or any(name not in header for name in columns)
         first_line: dict[str, int] = {}
+        remember = first_line.setdefault
         padded_rows, first_padded = 0, 0
         for line, cells in table.rows():
             if isinstance(cells, str):
@@ -223,23 +224,24 @@ class _SetLoader:
                 del cells[width:]
                 padded_rows += 1
                 first_padded = first_padded or line
+            if append_blank:
+                cells.append("")
             sourced_id = cells[id_at]
             if not sourced_id:
                 log.reject(line, "sourcedId is blank", "sourcedId")
                 continue
-            if status_at is not None and cells[status_at]:
-                folded = cells[status_at].lower()
+            status = cells[status_at]
+            if status and status != "active":
+                folded = status.lower()
                 if folded in _GONE:
                     self.skipped += 1
                     continue
                 if folded != "active":
                     log.warn(line, "unknown status; row read as active", "status")
-            first = first_line.setdefault(sourced_id, line)
+            first = remember(sourced_id, line)
             if first != line:
                 log.reject(line, f"duplicate sourcedId (first at line {first})", "sourcedId")
                 continue
-            if lacks_columns:
-                cells.append("")
             yield line, pick(cells)
         if padded_rows:
             log.warn(first_padded, f"{padded_rows} rows end in extra empty cells; those cells are ignored")

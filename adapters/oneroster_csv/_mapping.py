@@ -89,7 +89,6 @@ class FileLog:
 
     where: str
     problems: list[RowProblem]
-    skipped: int = 0
 
     def reject(self, line: int, reason: str, column: str | None = None) -> None:
         """Record a row that was not loaded."""

@@ -5,8 +5,9 @@ Every parser takes a stripped, non-empty cell and returns the value or raises
 data). Blank cells are the caller's business: they mean "no value".
 
 Dates with the year last (``8/17/2020``) are read month first, the US
-convention of the SIS vendors that export OneRoster; a first part above 12 is
-rejected rather than silently read day first, so a day-first file fails loudly.
+convention of the SIS vendors that export OneRoster. A first part above 12 is
+refused rather than read day first, so a day-first file does not pass quietly:
+its dates after the 12th of a month are reported.
 """
 
 from __future__ import annotations

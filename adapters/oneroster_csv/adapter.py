@@ -62,7 +62,7 @@ _FILTERS: dict[Entity, frozenset[str]] = {
     Entity.ACADEMIC_SESSION: frozenset({"type", "parent_id"}),
     Entity.COURSE: frozenset({"org_id"}),
     Entity.SECTION: frozenset({"school_id", "course_id", "term_ids"}),
-    Entity.STUDENT: frozenset({"school_id", "grade_level", "guardian_ids"}),
+    Entity.STUDENT: frozenset({"school_id", "grade_level", "guardian_ids", "directory_opt_out"}),
     Entity.TEACHER: frozenset({"school_ids", "role"}),
     Entity.GUARDIAN: frozenset({"student_ids"}),
     Entity.ENROLLMENT: frozenset({"section_id", "person_id", "role", "school_id"}),

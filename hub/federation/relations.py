@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from hub.federation.clock import Clock, is_current
 from hub.federation.registry import SourceRegistry
-from hub.model import Enrollment, Entity, Record, of_type
+from hub.model import Enrollment, Entity, Record, Student, of_type
 from hub.sdk import FetchRequest
 
 Key = tuple[str, str]  # (source, vendor id)
@@ -69,6 +69,8 @@ class Relationships:
         self.today = clock.today()
         self.grace_days = grace_days
         self.self_key: Key | None = person.key if person else None
+        # Students known to have opted out of the directory (filled batch by batch).
+        self.opted_out_seen: set[Key] = set()
         self.children = _Lazy(self._children)
         self.own_sections = _Lazy(self._own_sections)
         self.child_sections = _Lazy(self._child_sections)
@@ -165,6 +167,27 @@ class Relationships:
             filters={"section_id": tuple(section_ids)},
         )
         return {str(r.person_id) for r in of_type(rows, Enrollment) if r.role in roles and self._current(r)}
+
+    async def opted_out(self, source: str, vendor_ids: Iterable[str]) -> frozenset[Key]:
+        """Which of these students opted out of directory information.
+
+        Asked as a filter, so the flag itself is never fetched into the hub
+        (it is a field most callers may not read). A source that cannot filter
+        on it is read for the flag alone, which is dropped right here.
+        """
+        ids = tuple(sorted(set(vendor_ids)))
+        if not ids:
+            return frozenset()
+        if "directory_opt_out" in self.registry.supported_filters(source, Entity.STUDENT):
+            rows = await self._get(
+                source, Entity.STUDENT, [], ids=ids, filters={"directory_opt_out": ("true",)}
+            )
+            return frozenset((source, row.vendor_id) for row in rows)
+        rows = await self._get(source, Entity.STUDENT, ["directory_opt_out"], ids=ids)
+        # Unknown counts as opted out: directory information is opt-out, so
+        # only a known "no" makes a student listable.
+        listable = {row.vendor_id for row in of_type(rows, Student) if row.directory_opt_out is False}
+        return frozenset((source, vendor_id) for vendor_id in ids if vendor_id not in listable)
 
     # -- the facts --
 

@@ -36,7 +36,7 @@ FORBIDDEN_FIELD = "FORBIDDEN_FIELD"
 # Attributes a relation test reads, per entity. They are fetched to decide,
 # and cleared again on rows where the caller may not read them.
 _DECIDING_ATTRS: dict[Entity, dict[str, tuple[str, ...]]] = {
-    Entity.STUDENT: {"school": ("school_id", "school_ids"), "directory": ("directory_opt_out",)},
+    Entity.STUDENT: {"school": ("school_id", "school_ids")},
     Entity.SCORE: {
         "self": ("student_id",),
         "guardian": ("student_id",),
@@ -168,6 +168,8 @@ class Scope:
         rule = await self._rule(entity)
         if self._trivial.get(entity):
             return list(rows)
+        if entity is Entity.STUDENT and "directory" in self.needed_relations(entity):
+            await self._learn_opt_outs(rows)
         admissions = self._admissions
         out: list[Record] = []
         for row in rows:
@@ -204,6 +206,14 @@ class Scope:
                 admission.masked = masked_class(record_type, type_name, frozenset(denied))
         self._admissions[(entity, relations)] = admission
         return admission
+
+    async def _learn_opt_outs(self, rows: Sequence[Record]) -> None:
+        """One filtered question per source and batch: which of these opted out."""
+        by_source: dict[str, list[str]] = {}
+        for row in rows:
+            by_source.setdefault(row.source, []).append(row.vendor_id)
+        for source, vendor_ids in by_source.items():
+            self.relationships.opted_out_seen |= await self.relationships.opted_out(source, vendor_ids)
 
     def unfiltered(self, entity: Entity) -> bool:
         """Whether every row of ``entity`` passes unchanged (known after the
@@ -284,7 +294,8 @@ async def row_relations(
             ),
         )
         if "directory" in needed:
-            checks.append(("directory", lambda row: getattr(row, "directory_opt_out", None) is False))
+            opted_out = rel.opted_out_seen
+            checks.append(("directory", lambda row: (row.source, row.vendor_id) not in opted_out))
     elif entity in (Entity.SCORE, Entity.COURSE_GRADE, Entity.ATTENDANCE_EVENT, Entity.ENROLLMENT):
         student_attr = "person_id" if entity is Entity.ENROLLMENT else "student_id"
         if self_keys:

@@ -36,7 +36,7 @@ from hub.sdk._errors import (
     UnsupportedRequest,
 )
 from hub.sdk._report import LoadReport, RowProblem
-from hub.sdk._request import FetchRequest, FetchResult, matches
+from hub.sdk._request import FetchRequest, FetchResult, filter_value, matches
 
 __all__ = [
     "AcademicSession",
@@ -70,6 +70,7 @@ __all__ = [
     "Teacher",
     "UnsupportedRequest",
     "data_fields",
+    "filter_value",
     "matches",
     "read_secret",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -18,6 +19,8 @@ class FetchRequest:
       links). A record matches when, for every filter, its attribute (or, for a
       tuple attribute, any of its items) is one of the values. Date-range
       filters use the names ``date_from`` / ``date_to`` (ISO dates, inclusive).
+      Values are compared as :func:`filter_value` renders them (``true``,
+      ``false``, ISO dates).
     - ``fields``: the record attributes the hub may receive. The policy gate
       already removed everything the caller may not read; an adapter must not
       fill any other attribute, and should push this projection to the vendor
@@ -47,6 +50,18 @@ class FetchResult:
     total: int | None = None
 
 
+def filter_value(value: object) -> str:
+    """The string a filter compares an attribute value with: ``true``/``false``
+    for booleans, ISO 8601 for dates, ``str`` otherwise."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
 def matches(record: Record, filters: Mapping[str, tuple[str, ...]]) -> bool:
     """Whether ``record`` satisfies every filter of a ``FetchRequest``.
 
@@ -67,8 +82,8 @@ def matches(record: Record, filters: Mapping[str, tuple[str, ...]]) -> bool:
             continue
         value = getattr(record, name, None)
         if isinstance(value, tuple):
-            if not any(item in accepted for item in value):
+            if not any(filter_value(item) in accepted for item in value):
                 return False
-        elif value is None or str(value) not in accepted:
+        elif value is None or filter_value(value) not in accepted:
             return False
     return True

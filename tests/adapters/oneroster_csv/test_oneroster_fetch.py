@@ -192,7 +192,7 @@ def test_capabilities_declare_every_entity_all_fields_batched_and_paged() -> Non
         assert support.batch and support.paging
     student = capabilities.entities[Entity.STUDENT]
     assert student.fields == frozenset(data_fields(Student))
-    assert student.filters == {"school_id", "grade_level", "guardian_ids"}
+    assert student.filters == {"school_id", "grade_level", "guardian_ids", "directory_opt_out"}
     assert capabilities.entities[Entity.ATTENDANCE_EVENT].filters == {
         "student_id",
         "section_id",
@@ -230,3 +230,19 @@ async def test_fetching_ten_thousand_students_is_fast(tmp_path: Path) -> None:
     assert len(result.records) == 10_000
     # Typically ~15 ms on a 2-core machine; the bound leaves room for a busy CI runner.
     assert best < 0.15, f"fetching 10,000 students took {best * 1000:.0f} ms"
+
+
+async def test_directory_opt_out_filters_without_returning_the_flag(tmp_path: Path) -> None:
+    from hub.testing import DistrictSpec, generate_district
+
+    generate_district(tmp_path, DistrictSpec(students=300, seed=3))
+    adapter = SPEC.create(SPEC.config(name="sis", kind="oneroster-csv", path=tmp_path))
+    await adapter.open()
+    everyone = await adapter.fetch(FetchRequest(Entity.STUDENT, frozenset({"directory_opt_out"})))
+    opted = {r.vendor_id for r in everyone.records if getattr(r, "directory_opt_out", None)}
+    assert opted, "the generator opts about 3% of students out"
+    result = await adapter.fetch(
+        FetchRequest(Entity.STUDENT, frozenset(), filters={"directory_opt_out": ("true",)})
+    )
+    assert {r.vendor_id for r in result.records} == opted
+    assert all(getattr(r, "directory_opt_out", None) is None for r in result.records)
