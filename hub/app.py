@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -183,6 +184,9 @@ def create_app(
             if not await hub.registry.open():
                 log.warning("some sources failed to open; serving the others")
             hub.ready = True
+        # Records loaded at start live as long as the process: keep them out of
+        # every garbage-collection pass (large districts hold millions of objects).
+        gc.freeze()
         stop = asyncio.Event()
         watcher: asyncio.Task[None] | None = None
         if watch_policy and hub.settings.policy.watch and hasattr(hub.policy, "watch"):
