@@ -8,13 +8,15 @@ import gc
 import json
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from hub.auth import Principal, TokenRejected
 from hub.graphiql import graphiql_page
@@ -26,6 +28,7 @@ __all__ = ["create_app"]
 
 log = logging.getLogger("homeroom.http")
 MAX_BODY_BYTES = 1_000_000
+STATIC_DIR = Path(__file__).parent / "static"
 
 
 def _error_body(message: str, code: str) -> dict[str, Any]:
@@ -205,5 +208,6 @@ def create_app(
         Route("/graphql", graphql_get, methods=["GET"]),
         Route("/graphql", graphql_post, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

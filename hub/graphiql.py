@@ -1,5 +1,8 @@
 """The GraphiQL page served on ``GET /graphql``, with a persona switcher in
-the demo so one query can be watched answering differently per persona."""
+the demo so one query can be watched answering differently per persona.
+
+Its scripts are served from ``hub/static/graphiql`` (vendored): the page loads
+nothing from outside the district's network."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ _PAGE = """<!doctype html>
 <meta charset="utf-8">
 <title>Homeroom GraphQL</title>
 <meta name="robots" content="noindex">
-<link rel="stylesheet" href="https://unpkg.com/graphiql@3.8.3/graphiql.min.css">
+<link rel="stylesheet" href="/static/graphiql/graphiql.min.css">
 <style>
   body { margin: 0; height: 100vh; display: flex; flex-direction: column; font-family: system-ui, sans-serif; }
   #bar { padding: 6px 12px; background: #1f2937; color: #f9fafb; display: flex; gap: 12px; align-items: center; }
@@ -29,9 +32,9 @@ _PAGE = """<!doctype html>
   <input id="token" placeholder="bearer token" autocomplete="off" spellcheck="false">
 </div>
 <div id="graphiql">Loading GraphiQL&hellip;</div>
-<script crossorigin src="https://unpkg.com/react@18.3.1/umd/react.production.min.js"></script>
-<script crossorigin src="https://unpkg.com/react-dom@18.3.1/umd/react-dom.production.min.js"></script>
-<script crossorigin src="https://unpkg.com/graphiql@3.8.3/graphiql.min.js"></script>
+<script src="/static/graphiql/react.production.min.js"></script>
+<script src="/static/graphiql/react-dom.production.min.js"></script>
+<script src="/static/graphiql/graphiql.min.js"></script>
 <script>
   const personas = __PERSONAS__;
   const select = document.getElementById("persona");

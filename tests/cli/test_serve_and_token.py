@@ -42,6 +42,10 @@ class Site:
 
 
 def _write_config(path: Path, district: Path, auth: str = 'dev_key_file = "dev.key"\n') -> Path:
+    """A config beside ``path``; the district path is relative when it can be
+    (relative paths are read from the config's folder)."""
+    if district.is_relative_to(path.parent):
+        district = district.relative_to(path.parent)
     path.write_text(
         f"""\
 [server]
@@ -149,7 +153,7 @@ def test_token_as_a_process_prints_only_the_token(site: Site) -> None:
 
 @pytest.fixture(scope="module")
 def server(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
-    # Started from another folder: dev.key is found next to the config file.
+    # Started from another folder: dev.key and the district are found next to the config file.
     elsewhere = tmp_path_factory.mktemp("cwd")
     with running(["serve", "--config", str(site.config), "--port", "{port}"], cwd=elsewhere) as process:
         yield process
