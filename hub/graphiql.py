@@ -51,12 +51,18 @@ _PAGE = """<!doctype html>
     const response = await fetch(window.location.pathname, {method: "POST", headers, body: JSON.stringify(params)});
     return response.json();
   };
-  const query = `# Switch persona above and run the same query again.
+  const query = `# Switch persona above and run the same query again: each sees
+# only the students in their care. Add birthDate or programs to a
+# student to watch the policy gate refuse a teacher or a guardian.
 query Dashboard {
-  viewer { subject roles }
-  students(first: 5) {
-    totalCount
-    edges { node { id givenName familyName gradeLevel birthDate programs school { name } } }
+  viewer {
+    subject
+    roles
+    person { givenName familyName }
+    students(first: 5) {
+      edges { node { id givenName familyName gradeLevel school { name } } }
+    }
+    sections(first: 3) { edges { node { title } } }
   }
 }`;
   ReactDOM.createRoot(document.getElementById("graphiql")).render(

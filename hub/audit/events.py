@@ -205,7 +205,7 @@ CONTENT_COLUMNS = (
 )
 
 
-def canonical_content(columns: Mapping[str, Any]) -> bytes:
+def canonical_content(columns: Mapping[Any, Any]) -> bytes:
     """Canonical JSON of an event's stored columns (a dict from
     :meth:`AuditEvent.content` or a database row's mapping).
 
@@ -226,4 +226,3 @@ def chain_hash(seq: int, prev_hash: str, content: bytes) -> str:
     digest.update(f"{seq}\n{prev_hash}\n".encode("ascii"))
     digest.update(content)
     return digest.hexdigest()
-

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -28,6 +29,7 @@ from enum import StrEnum
 from typing import Any, cast
 
 from sqlalchemy import Row, Table, delete, func, insert, select, text, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.audit.events import (
@@ -38,7 +40,7 @@ from hub.audit.events import (
     chain_hash,
     format_at,
 )
-from hub.store.engine import is_postgres, write_transaction
+from hub.store.engine import is_postgres, write_transaction, writer_connection
 from hub.store.tables import AuditChain, AuditCheckpoint, AuditEventRow, AuditEventStudent
 
 __all__ = [
@@ -147,7 +149,8 @@ class VerifyReport:
             span = f"seq {self.first_seq}..{self.last_seq}" if self.checked else "no events"
             lines.append(f"audit chain intact: {self.checked} events, {span}{start}")
         else:
-            lines.append(f"audit chain DAMAGED: {len(self.problems)} problem(s) in {self.checked} events{start}")
+            count = len(self.problems)
+            lines.append(f"audit chain DAMAGED: {count} problem(s) in {self.checked} events{start}")
             lines.extend(f"  {problem}" for problem in self.problems)
         if self.head is not None:
             lines.append(f"head: seq {self.head.seq} hash {self.head.hash}")
@@ -303,18 +306,27 @@ class _Scan:
         self.expected = self.start_seq + 1
         self.last_hash = self.start_hash
 
-    def feed(self, row: Mapping[str, Any] | None, seq: int, index: Collection[str] | None) -> None:
+    def feed(self, row: Mapping[Any, Any] | None, seq: int, index: Collection[str] | None) -> None:
         """Check event ``seq`` (``row`` is ``None`` when it could not be read)."""
+        self.checked += 1
+        if self.head is not None and seq > self.head.seq:
+            # Not part of the chain at all: say so, and check nothing else about it.
+            self.problems.append(
+                Problem(
+                    seq,
+                    ProblemKind.INSERTED,
+                    f"past the chain head (seq {self.head.seq}): not written through the log",
+                )
+            )
+            return
         gap = seq > self.expected
         if gap:
-            missing = f"event {self.expected} is" if seq == self.expected + 1 else (
-                f"events {self.expected}..{seq - 1} are"
+            missing = (
+                f"event {self.expected} is"
+                if seq == self.expected + 1
+                else (f"events {self.expected}..{seq - 1} are")
             )
             self.problems.append(Problem(self.expected, ProblemKind.DELETED, f"{missing} missing"))
-        if self.head is not None and seq > self.head.seq:
-            self.problems.append(
-                Problem(seq, ProblemKind.INSERTED, f"past the chain head (seq {self.head.seq}): not written by the log")
-            )
         flagged = False
         if row is None:
             self.problems.append(Problem(seq, ProblemKind.EDITED, "the row cannot be read (hand-edited?)"))
@@ -336,12 +348,12 @@ class _Scan:
                     Problem(
                         seq,
                         ProblemKind.BROKEN_LINK,
-                        f"it was chained to a hash {before} does not have: {before} or this event was rewritten",
+                        f"chained to a hash {before} does not have: {before} or this event was rewritten",
                     )
                 )
             expected_anchor = self.anchors.get(seq)
             if expected_anchor is not None and expected_anchor != stored_hash:
-                self.problems.append(Problem(seq, ProblemKind.EDITED, "its hash differs from the anchored hash"))
+                self.problems.append(Problem(seq, ProblemKind.EDITED, "hash differs from the anchor"))
             if index is not None:
                 listed = row["student_ids"]
                 named = set(listed) if isinstance(listed, list) else set()
@@ -357,7 +369,6 @@ class _Scan:
         self.last_hash = stored_hash
         self.last_flagged = flagged
         self.expected = seq + 1
-        self.checked += 1
         self.first_seq = seq if self.first_seq is None else self.first_seq
         self.last_seq = seq
 
@@ -369,8 +380,14 @@ class _Scan:
                 Problem(self.last_seq or 0, ProblemKind.HEAD, "the chain head row is missing")
             )
         elif head.seq >= self.expected:
-            what = f"event {head.seq} is" if head.seq == self.expected else f"events {self.expected}..{head.seq} are"
-            self.problems.append(Problem(self.expected, ProblemKind.DELETED, f"{what} missing (newest events)"))
+            what = (
+                f"event {head.seq} is"
+                if head.seq == self.expected
+                else f"events {self.expected}..{head.seq} are"
+            )
+            self.problems.append(
+                Problem(self.expected, ProblemKind.DELETED, f"{what} missing (newest events)")
+            )
         elif head.seq == self.expected - 1 and head.hash != self.last_hash and not self.last_flagged:
             self.problems.append(
                 Problem(head.seq, ProblemKind.HEAD, "the chain head's hash differs from this event's")
@@ -416,6 +433,30 @@ class AuditLog:
         self._postgres = is_postgres(engine)
         # One appender at a time per process; the database lock orders processes.
         self._lock = asyncio.Lock()
+        # Appends reuse one connection and the head this process wrote last: a
+        # request's audit cost is then BEGIN, three writes and COMMIT. The
+        # cached head is only a guess, checked by the compare-and-set update.
+        self._writer: AsyncConnection | None = None
+        self._cached_head: ChainHead | None = None
+
+    async def __aenter__(self) -> AuditLog:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Return the append connection to the engine's pool (before ``engine.dispose()``)."""
+        async with self._lock:
+            await self._drop_writer()
+
+    async def _drop_writer(self) -> None:
+        writer, self._writer, self._cached_head = self._writer, None, None
+        if writer is not None:
+            with contextlib.suppress(Exception):
+                await writer.invalidate()
+            with contextlib.suppress(Exception):
+                await writer.close()
 
     # -- writing --
 
@@ -426,8 +467,17 @@ class AuditLog:
         """
         try:
             async with asyncio.timeout(self.timeout), self._lock:
-                return await self._append(event)
-        except AuditUnavailable:
+                try:
+                    return await self._append(event)
+                except DBAPIError as exc:
+                    if not exc.connection_invalidated:
+                        raise
+                    # The held connection died (database restarted): one more
+                    # try on a fresh one. Should the lost commit have landed,
+                    # the event is recorded twice, never lost.
+                    return await self._append(event)
+        except AuditUnavailable as exc:
+            log.error("audit event NOT written: %s", exc.reason)
             raise
         except Exception as exc:
             reason = _reason(exc)
@@ -439,28 +489,47 @@ class AuditLog:
             # Held until commit: the next appender then reads the head we wrote.
             await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
 
+    @staticmethod
+    async def _advance(conn: AsyncConnection, head: ChainHead, seq: int, digest: str) -> bool:
+        """Move the head from ``head`` to (seq, digest) if it is still there."""
+        moved = await conn.execute(
+            update(CHAIN)
+            .where(CHAIN.c.id == 1, CHAIN.c.head_seq == head.seq, CHAIN.c.head_hash == head.hash)
+            .values(head_seq=seq, head_hash=digest, updated_at=dt.datetime.now(dt.UTC))
+        )
+        return moved.rowcount == 1
+
     async def _append(self, event: AuditEvent) -> int:
         content = event.content()
         canonical = canonical_content(content)
-        async with write_transaction(self.engine) as conn:
-            await self._lock_chain(conn)
-            head = await self._head(conn)
-            if head is None:
-                raise AuditUnavailable("the audit chain head is missing; run `homeroom audit verify`")
-            seq = head.seq + 1
-            digest = chain_hash(seq, head.hash, canonical)
-            await conn.execute(insert(EVENTS), {"seq": seq, **content, "prev_hash": head.hash, "hash": digest})
-            if event.student_ids:
+        if self._writer is None:
+            self._writer = await writer_connection(self.engine)
+        conn = self._writer
+        try:
+            async with conn.begin():
+                await self._lock_chain(conn)
+                head = self._cached_head
+                digest = chain_hash(head.seq + 1, head.hash, canonical) if head is not None else ""
+                if head is None or not await self._advance(conn, head, head.seq + 1, digest):
+                    # First append, or another process appended since: read the head.
+                    head = await self._head(conn)
+                    if head is None:
+                        raise AuditUnavailable("the audit chain head is missing; run `homeroom audit verify`")
+                    digest = chain_hash(head.seq + 1, head.hash, canonical)
+                    if not await self._advance(conn, head, head.seq + 1, digest):
+                        raise AuditUnavailable("the chain head moved during an append")  # never fork
+                seq = head.seq + 1
                 await conn.execute(
-                    insert(STUDENTS), [{"event_seq": seq, "student_id": sid} for sid in event.student_ids]
+                    insert(EVENTS), {"seq": seq, **content, "prev_hash": head.hash, "hash": digest}
                 )
-            moved = await conn.execute(
-                update(CHAIN)
-                .where(CHAIN.c.id == 1, CHAIN.c.head_seq == head.seq)
-                .values(head_seq=seq, head_hash=digest, updated_at=dt.datetime.now(dt.UTC))
-            )
-            if moved.rowcount != 1:  # another writer got past the lock: never fork the chain
-                raise AuditUnavailable("the chain head moved during an append")
+                if event.student_ids:
+                    await conn.execute(
+                        insert(STUDENTS), [{"event_seq": seq, "student_id": sid} for sid in event.student_ids]
+                    )
+        except BaseException:
+            await self._drop_writer()
+            raise
+        self._cached_head = ChainHead(seq, digest)
         return seq
 
     # -- reading --
@@ -489,17 +558,25 @@ class AuditLog:
 
     async def _rows(
         self, conn: AsyncConnection, after: int, through: int | None
-    ) -> AsyncIterator[list[tuple[int, Mapping[str, Any] | None]]]:
+    ) -> AsyncIterator[list[tuple[int, Mapping[Any, Any] | None]]]:
         """Events with ``after < seq <= through`` in batches; an unreadable row
         (a hand-written value the driver cannot decode) comes back as ``None``."""
         while True:
             where = [EVENTS.c.seq > after] + ([EVENTS.c.seq <= through] if through is not None else [])
             stmt = select(EVENTS).where(*where).order_by(EVENTS.c.seq).limit(_VERIFY_BATCH)
-            batch: list[tuple[int, Mapping[str, Any] | None]]
+            batch: list[tuple[int, Mapping[Any, Any] | None]]
             try:
                 batch = [(int(r.seq), r._mapping) for r in (await conn.execute(stmt)).all()]
             except (ValueError, TypeError):
-                seqs = (await conn.execute(select(EVENTS.c.seq).where(*where).order_by(EVENTS.c.seq).limit(_VERIFY_BATCH))).scalars().all()
+                seqs = (
+                    (
+                        await conn.execute(
+                            select(EVENTS.c.seq).where(*where).order_by(EVENTS.c.seq).limit(_VERIFY_BATCH)
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
                 batch = []
                 for seq in seqs:
                     try:
@@ -553,13 +630,20 @@ class AuditLog:
                 start = checkpoint or (0, GENESIS_HASH)
                 scan = await self._scan(conn, start, head, None, anchors or {})
                 early = (
-                    await conn.execute(
-                        select(EVENTS.c.seq).where(EVENTS.c.seq <= start[0]).order_by(EVENTS.c.seq).limit(10)
+                    (
+                        await conn.execute(
+                            select(EVENTS.c.seq)
+                            .where(EVENTS.c.seq <= start[0])
+                            .order_by(EVENTS.c.seq)
+                            .limit(10)
+                        )
                     )
-                ).scalars().all()
+                    .scalars()
+                    .all()
+                )
         problems = scan.finish()
         problems.extend(
-            Problem(int(seq), ProblemKind.INSERTED, "it predates the last retention checkpoint") for seq in early
+            Problem(int(seq), ProblemKind.INSERTED, "older than the retention checkpoint") for seq in early
         )
         return VerifyReport(
             checked=scan.checked,

@@ -57,6 +57,7 @@ _OIDC_ONLY = frozenset(
         "require_verified_email",
         "client_claims",
         "client_roles",
+        "required_claims",
         "discovery_timeout_seconds",
         "jwks_refresh_seconds",
         "jwks_max_age_seconds",
@@ -152,10 +153,14 @@ class _OidcFields(BaseModel):
     """What ``person_claim`` holds: an email address or a roster sourcedId."""
     require_verified_email: bool = True
     """Refuse tokens whose ``email_verified`` is false when binding by email."""
-    client_claims: tuple[str, ...] = ("azp", "client_id", "appid")
+    client_claims: tuple[str, ...] = ("azp", "client_id", "appid", "cid")
     """Claims naming the client application, first present wins."""
     client_roles: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     """Service-client id -> policy roles, for tokens without a person."""
+    required_claims: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """Claim (dotted path allowed) -> accepted values: tokens whose claim holds none
+    of them are refused. Pins a provider shared by many districts (Google ``hd``,
+    Clever ``district``, a ClassLink tenant) to this district."""
     discovery_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     """Timeout of each request to the identity provider."""
     jwks_refresh_seconds: float = Field(default=30.0, ge=1, le=3600)
@@ -205,6 +210,25 @@ class _OidcFields(BaseModel):
     @classmethod
     def _role_map(cls, value: Any) -> dict[str, tuple[str, ...]]:
         return _check_role_table(value, what="role_map")
+
+    @field_validator("required_claims", mode="before")
+    @classmethod
+    def _required_claims(cls, value: Any) -> dict[str, tuple[str, ...]]:
+        if not isinstance(value, dict):
+            raise ValueError("required_claims must be a table of claim = [accepted values]")
+        out: dict[str, tuple[str, ...]] = {}
+        for claim, accepted in value.items():
+            items = [accepted] if isinstance(accepted, str | int) else accepted
+            if not isinstance(claim, str) or not claim.strip():
+                raise ValueError("required_claims: claim names must be non-empty strings")
+            if (
+                not isinstance(items, list | tuple)
+                or not items
+                or not all(isinstance(i, str | int) and not isinstance(i, bool) and str(i) for i in items)
+            ):
+                raise ValueError(f"required_claims.{claim}: give the accepted values as strings")
+            out[claim.strip()] = tuple(str(i) for i in items)
+        return out
 
     @field_validator("client_roles", mode="before")
     @classmethod

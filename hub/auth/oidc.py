@@ -157,6 +157,11 @@ class OidcVerifier:
         if not fitting:
             raise TokenRejected("token algorithm does not match its signing key")
         claims = self._decode(token, alg, [key.for_algorithm(alg) for key in fitting])
+        for path, accepted in self.settings.required_claims.items():
+            value = claim_at(claims, path)
+            held = _strings(value) or [s for s in (_scalar(value),) if s is not None]
+            if not set(held) & set(accepted):
+                raise TokenRejected("token is not for this district")
         return self._principal(claims)
 
     def _decode(self, token: str, alg: str, keys: list[jwt.PyJWK]) -> dict[str, Any]:

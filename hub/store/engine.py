@@ -33,6 +33,7 @@ __all__ = [
     "sqlite_path",
     "store_url",
     "write_transaction",
+    "writer_connection",
 ]
 
 DEFAULT_URL = "sqlite+aiosqlite:///homeroom.db"
@@ -53,7 +54,9 @@ def _parse(url: str | URL) -> URL:
         return make_url(url)
     except ArgumentError:
         # The text may hold a password: do not echo it.
-        raise StoreError("the store URL is not a database URL (e.g. sqlite+aiosqlite:///homeroom.db)") from None
+        raise StoreError(
+            "the store URL is not a database URL, e.g. sqlite+aiosqlite:///homeroom.db"
+        ) from None
 
 
 def redact_url(url: str | URL) -> str:
@@ -162,13 +165,26 @@ def _configure_sqlite(engine: AsyncEngine, *, in_memory: bool) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+async def writer_connection(engine: AsyncEngine) -> AsyncConnection:
+    """A connection whose transactions take the write lock at BEGIN on SQLite
+    (``BEGIN IMMEDIATE``); an ordinary connection elsewhere. The caller closes it."""
+    conn = await engine.connect()
+    if is_sqlite(engine):
+        try:
+            await conn.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+        except BaseException:
+            await conn.close()
+            raise
+    return conn
+
+
 @asynccontextmanager
 async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A transaction that holds the database's write lock from its first statement
-    on SQLite (``BEGIN IMMEDIATE``); an ordinary transaction elsewhere. Commits
-    when the block ends, rolls back on an exception."""
-    async with engine.connect() as conn:
-        if is_sqlite(engine):
-            await conn.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+    """A transaction on a :func:`writer_connection`: commits when the block
+    ends, rolls back on an exception."""
+    conn = await writer_connection(engine)
+    try:
         async with conn.begin():
             yield conn
+    finally:
+        await conn.close()

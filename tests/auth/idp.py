@@ -150,7 +150,9 @@ class FakeIdP:
             return self.status, json.dumps(self.discovery(issuer)).encode()
         if path.endswith("/certs") or path.endswith("/jwks"):
             self.jwks_requests += 1
-            return self.status, self.jwks_body if self.jwks_body is not None else json.dumps(self.jwks()).encode()
+            return self.status, self.jwks_body if self.jwks_body is not None else json.dumps(
+                self.jwks()
+            ).encode()
         return 404, b"{}"
 
     def handler(self, request: httpx.Request) -> httpx.Response:

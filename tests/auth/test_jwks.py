@@ -124,7 +124,9 @@ async def test_concurrent_first_requests_share_one_fetch(idp: FakeIdP, make_veri
     assert (idp.discovery_requests, idp.jwks_requests) == (1, 1)
 
 
-async def test_keys_are_refetched_when_old(idp: FakeIdP, make_verifier: MakeVerifier, clock: FakeClock) -> None:
+async def test_keys_are_refetched_when_old(
+    idp: FakeIdP, make_verifier: MakeVerifier, clock: FakeClock
+) -> None:
     verifier = make_verifier()
     await verifier.verify(idp.token())
     clock.advance(3599)
@@ -226,7 +228,7 @@ def test_parse_jwks_skips_what_cannot_verify(rsa1: KeyPair, ec1: KeyPair) -> Non
 
 
 def test_parse_jwks_rejects_non_sets() -> None:
-    for document in ({}, {"keys": "x"}, [], {"keys": []}):
+    documents: list[object] = [{}, {"keys": "x"}, [], {"keys": []}]
+    for document in documents:
         with pytest.raises(ValueError):
             parse_jwks(document)
-

@@ -116,7 +116,10 @@ def test_unknown_keys_are_refused() -> None:
 
 
 def test_person_claim_kind() -> None:
-    assert OidcSettings.model_validate({**BASE, "person_claim_kind": "sourcedId"}).person_claim_kind == "sourcedId"
+    assert (
+        OidcSettings.model_validate({**BASE, "person_claim_kind": "sourcedId"}).person_claim_kind
+        == "sourcedId"
+    )
     error_of(OidcSettings, **BASE, person_claim_kind="username")
 
 
@@ -124,3 +127,11 @@ def test_limits() -> None:
     error_of(OidcSettings, **BASE, clock_skew_seconds=3600)
     error_of(OidcSettings, **BASE, discovery_timeout_seconds=0)
     error_of(OidcSettings, **BASE, jwks_refresh_seconds=0)
+
+
+def test_required_claims() -> None:
+    settings = OidcSettings.model_validate({**BASE, "required_claims": {"hd": "district.org", "TenantId": 7}})
+    assert settings.required_claims == {"hd": ("district.org",), "TenantId": ("7",)}
+    error_of(OidcSettings, **BASE, required_claims={"hd": []})
+    error_of(OidcSettings, **BASE, required_claims={"hd": [True]})
+    assert "set issuer" in error_of(OidcOptions, required_claims={"hd": "district.org"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from typing import Any
 
 import pytest
 
@@ -217,14 +218,19 @@ async def test_a_dotted_roles_claim(idp: FakeIdP, make_verifier: MakeVerifier) -
 
 
 async def test_a_claim_name_with_dots_is_read_whole(idp: FakeIdP, make_verifier: MakeVerifier) -> None:
-    verifier = make_verifier(roles_claim="https://district.test/roles", role_map={"admin": ["district_admin"]})
-    token = idp.token(groups=None, **{"https://district.test/roles": ["admin"]})
+    verifier = make_verifier(
+        roles_claim="https://district.test/roles", role_map={"admin": ["district_admin"]}
+    )
+    namespaced: dict[str, Any] = {"https://district.test/roles": ["admin"]}
+    token = idp.token(groups=None, **namespaced)
     assert (await verifier.verify(token)).roles == ("district_admin",)
 
 
 async def test_a_single_string_roles_claim(idp: FakeIdP, make_verifier: MakeVerifier) -> None:
     """Clever's user_type is one string."""
-    verifier = make_verifier(roles_claim="user_type", role_map={"teacher": ["teacher"], "student": ["student"]})
+    verifier = make_verifier(
+        roles_claim="user_type", role_map={"teacher": ["teacher"], "student": ["student"]}
+    )
     assert (await verifier.verify(idp.token(groups=None, user_type="student"))).roles == ("student",)
 
 
@@ -274,10 +280,11 @@ async def test_a_service_client_gets_its_configured_roles(idp: FakeIdP, make_ver
     assert principal.sourced_id is None
 
 
-@pytest.mark.parametrize("claim", ["client_id", "appid"])
+@pytest.mark.parametrize("claim", ["client_id", "appid", "cid"])
 async def test_service_client_id_claims(idp: FakeIdP, make_verifier: MakeVerifier, claim: str) -> None:
     verifier = make_verifier(client_roles={"dashboard-backend": ["district_reporting"]})
-    token = idp.token(sub="svc", azp=None, email=None, groups=None, **{claim: "dashboard-backend"})
+    client: dict[str, Any] = {claim: "dashboard-backend"}
+    token = idp.token(sub="svc", azp=None, email=None, groups=None, **client)
     assert (await verifier.verify(token)).roles == ("district_reporting",)
 
 
@@ -304,3 +311,24 @@ async def test_an_unlisted_client_without_a_person_gets_nothing(
     verifier = make_verifier(client_roles={"dashboard": ["district_reporting"]})
     token = idp.token(azp="someone-else", email=None, groups=None)
     assert await rejected(verifier, token) == "token grants no Homeroom role"
+
+
+# -- pinning a shared provider to this district ---------------------------------
+
+
+async def test_required_claims_pin_the_district(idp: FakeIdP, make_verifier: MakeVerifier) -> None:
+    verifier = make_verifier(required_claims={"district": "5f1b", "ext.tenant": ["t1", "t2"]})
+    assert await verifier.verify(idp.token(district="5f1b", ext={"tenant": "t2"}))
+    for token in (
+        idp.token(district="9999", ext={"tenant": "t2"}),
+        idp.token(ext={"tenant": "t2"}),
+        idp.token(district="5f1b", ext={"tenant": ["t3"]}),
+        idp.token(district=["5f1b"], ext={"tenant": 1}),
+    ):
+        assert await rejected(verifier, token) == "token is not for this district"
+
+
+async def test_a_numeric_required_claim(idp: FakeIdP, make_verifier: MakeVerifier) -> None:
+    verifier = make_verifier(required_claims={"TenantId": 2212})
+    assert await verifier.verify(idp.token(TenantId=2212))
+    assert await rejected(verifier, idp.token(TenantId=2213)) == "token is not for this district"

@@ -176,9 +176,37 @@ def test_graphiql_page_has_the_persona_switcher(demo: Demo) -> None:
         assert entry["token"] in page
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="hub/federation/scope.py Scope._admission drops every row of a type none of whose "
+    "fields is selected (plan.relations_for(type) is empty), so a connection asked only "
+    "for totalCount/pageInfo counts 0 rows",
+)
+def test_a_count_alone_counts_the_rows(demo: Demo) -> None:
+    token = demo.tokens["district_admin"]["token"]
+    with_nodes = "{ sections(first: 1) { edges { node { students { totalCount edges { node { id } } } } } } }"
+    count_only = "{ sections(first: 1) { edges { node { students { totalCount } } } } }"
+    expected = demo.process.query(with_nodes, token)["sections"]["edges"][0]["node"]["students"]["totalCount"]
+    assert expected > 0
+    counted = demo.process.query(count_only, token)["sections"]["edges"][0]["node"]["students"]["totalCount"]
+    assert counted == expected
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hub/app.py answers 400 only for errors coded GRAPHQL_PARSE_FAILED, but syntax "
+    "and validation errors reach it with empty extensions: they are 200s without a code",
+)
+def test_a_syntax_error_is_a_400_with_a_code(demo: Demo) -> None:
+    response = demo.process.post("{ viewer { ", demo.tokens["teacher"]["token"])
+    body = response.json()
+    assert body["errors"][0]["extensions"].get("code") == "GRAPHQL_PARSE_FAILED"
+    assert response.status_code == 400
+
+
 # -- the API guide's examples run against the demo ----------------------------
 
-_EXAMPLE = re.compile(r"```graphql\n# persona: (\w+)\n(?:# variables: (.+)\n)?(.*?)```", re.DOTALL)
+_EXAMPLE = re.compile(r"```graphql\n# persona: (\w+)\n(?:# variables: ([^\n]+)\n)?(.*?)```", re.DOTALL)
 
 
 def _guide_examples() -> list[tuple[str, str, dict[str, Any] | None]]:

@@ -637,6 +637,7 @@ class Oracle:
         self.grace_days = grace_days
         self.is_district = bool(set(caller.roles) & set(district_roles))
         self._relations: dict[tuple[str, str], frozenset[str]] = {}
+        self._readable: dict[tuple[str, str], frozenset[str]] = {}
         self._facts()
 
     # -- the caller's roster ties --
@@ -801,7 +802,11 @@ class Oracle:
 
     def readable(self, type_name: str, name: str) -> frozenset[str]:
         """Relations under which the caller's roles read ``type_name.name``."""
-        return self.policy.relations(self.caller.roles, f"{type_name}.{name}")
+        key = (type_name, name)
+        found = self._readable.get(key)
+        if found is None:
+            found = self._readable[key] = self.policy.relations(self.caller.roles, f"{type_name}.{name}")
+        return found
 
     def allows(self, type_name: str, name: str, vid: str) -> bool:
         """Whether the caller may read field ``name`` of this record."""
@@ -900,6 +905,9 @@ class _Operation:
                     definition.default_value
                 )
         self.variables.update(variables)
+        self._fields: dict[tuple[str, tuple[int, ...]], dict[str, list[FieldNode]]] = {}
+        self._possible: dict[str, frozenset[str]] = {}
+        self._kinds: dict[tuple[str, str], str] = {}
 
     def included(self, directives: Sequence[DirectiveNode] | None) -> bool:
         for directive in directives or ():
@@ -917,6 +925,12 @@ class _Operation:
         return {a.name.value: value_from_ast_untyped(a.value, self.variables) for a in node.arguments or ()}
 
     def possible(self, type_name: str) -> frozenset[str]:
+        found = self._possible.get(type_name)
+        if found is None:
+            found = self._possible[type_name] = self._possible_types(type_name)
+        return found
+
+    def _possible_types(self, type_name: str) -> frozenset[str]:
         graphql_type = self.schema.get_type(type_name)
         if isinstance(graphql_type, GraphQLObjectType):
             return frozenset({type_name})
@@ -926,6 +940,13 @@ class _Operation:
 
     def fields_of(self, type_name: str, sets: Sequence[SelectionSetNode]) -> dict[str, list[FieldNode]]:
         """Response key -> field nodes, as the executor collects them for a concrete type."""
+        key = (type_name, tuple(id(s) for s in sets))
+        found = self._fields.get(key)
+        if found is None:
+            found = self._fields[key] = self._collect(type_name, sets)
+        return found
+
+    def _collect(self, type_name: str, sets: Sequence[SelectionSetNode]) -> dict[str, list[FieldNode]]:
         out: dict[str, list[FieldNode]] = {}
 
         def walk(selection_set: SelectionSetNode) -> None:
@@ -997,6 +1018,13 @@ class _Operation:
 
     def kind(self, type_name: str, name: str) -> str:
         """scalar | object | list | connection | sources"""
+        key = (type_name, name)
+        found = self._kinds.get(key)
+        if found is None:
+            found = self._kinds[key] = self._kind(type_name, name)
+        return found
+
+    def _kind(self, type_name: str, name: str) -> str:
         if name == "sources":
             return "sources"
         definition = self.field(type_name, name)
@@ -1056,6 +1084,14 @@ class _Checker:
         self.findings = Findings()
         self.selected = operation.selected()
         self.expected_errors: dict[Path_, str] = {}
+        self._seen: dict[tuple[str, str], bool] = {}
+
+    def visible(self, type_name: str, vid: str) -> bool:
+        key = (type_name, vid)
+        found = self._seen.get(key)
+        if found is None:
+            found = self._seen[key] = self.oracle.visible(type_name, vid, self.selected)
+        return found
 
     # -- reporting --
 
@@ -1147,7 +1183,7 @@ class _Checker:
                 and (wanted is None or parsed[0] == wanted)
                 and parsed[0] in ENTITY_TYPES
                 and o.district.get(parsed[0], parsed[1]) is not None
-                and o.visible(parsed[0], parsed[1], self.selected)
+                and self.visible(parsed[0], parsed[1])
             )
             if not found:
                 if v is not None:
@@ -1174,7 +1210,7 @@ class _Checker:
                 self.mismatch(f"viewer roles {v}, expected {list(o.caller.roles)}")
         elif name == "person":
             me = o.me
-            if me is None or not o.visible(me.type, me.vid, self.selected):
+            if me is None or not self.visible(me.type, me.vid):
                 if v is not None:
                     self.leak(f"viewer.person answered {v} though the caller may not see their own record")
                 return
@@ -1202,8 +1238,7 @@ class _Checker:
         return [
             vid
             for vid in candidates
-            if self.oracle.district.get(type_name, vid) is not None
-            and self.oracle.visible(type_name, vid, self.selected)
+            if self.oracle.district.get(type_name, vid) is not None and self.visible(type_name, vid)
         ]
 
     def _concrete(
@@ -1246,7 +1281,7 @@ class _Checker:
             return
         self.findings.rows_checked += 1
         relations = o.relations(concrete, vid)
-        if not o.visible(concrete, vid, self.selected):
+        if not self.visible(concrete, vid):
             self.leak(
                 f"{concrete} {vid} at {list(path)} shown; relations {sorted(relations)} open nothing selected"
             )
@@ -1444,7 +1479,7 @@ class _Checker:
                 self.mismatch(f"{list(path)}: cannot tell which {type_name} this is (select id)")
                 continue
             if vid not in pool:
-                if o.district.get(concrete, vid) is not None and not o.visible(concrete, vid, self.selected):
+                if o.district.get(concrete, vid) is not None and not self.visible(concrete, vid):
                     self.leak(f"{concrete} {vid} at {list(path)}: not visible to the caller")
                 else:
                     self.mismatch(f"{list(path)}: {concrete} {vid} does not belong here")

@@ -7,7 +7,7 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Generator
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import httpx
 
@@ -70,7 +70,10 @@ def _sign_hmac_sha256(client: Any, request: Any) -> str:
 
 class _OAuth1Auth(OAuth1Auth):  # type: ignore[misc]
     # A copy, so registering HMAC-SHA256 does not change authlib for everyone.
-    SIGNATURE_METHODS = {**OAuth1Auth.SIGNATURE_METHODS, "HMAC-SHA256": _sign_hmac_sha256}
+    SIGNATURE_METHODS: ClassVar[dict[str, Any]] = {
+        **OAuth1Auth.SIGNATURE_METHODS,
+        "HMAC-SHA256": _sign_hmac_sha256,
+    }
 
 
 class OAuth1Signer(SourceAuth):

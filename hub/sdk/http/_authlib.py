@@ -9,12 +9,13 @@ authlib ships no type information; its names are typed ``Any`` here.
 
 from __future__ import annotations
 
+import importlib
 import warnings
+
 with warnings.catch_warnings():
     # authlib's own module turns its warnings "always" on when first imported:
     # import it first, then ignore them for the imports that follow.
-    import authlib.deprecate  # type: ignore[import-untyped]
-
+    importlib.import_module("authlib.deprecate")
     warnings.simplefilter("ignore", DeprecationWarning)
     from authlib.common.errors import AuthlibBaseError  # type: ignore[import-untyped]
     from authlib.integrations.httpx_client import (  # type: ignore[import-untyped]

@@ -181,7 +181,6 @@ class VendorClient:
                     async with self._slots:
                         self.requests_sent += 1
                         response = await self._http.get(url, params=params)
-                        await response.aread()
                 except TokenEndpointUnavailable as exc:
                     problem = _Transient(exc.reason)
                 except SourceError:
@@ -254,5 +253,6 @@ def _is_rate_limited(response: httpx.Response) -> bool:
     # Canvas says "403 Forbidden (Rate Limit Exceeded)" with X-Rate-Limit-Remaining.
     if response.status_code != 403:
         return False
-    remaining = response.headers.get("X-Rate-Limit-Remaining") or response.headers.get("X-RateLimit-Remaining")
+    headers = response.headers
+    remaining = headers.get("X-Rate-Limit-Remaining") or headers.get("X-RateLimit-Remaining")
     return remaining is not None and remaining.strip() in ("0", "0.0")

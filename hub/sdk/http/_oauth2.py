@@ -152,7 +152,8 @@ class OAuth2ClientCredentials(SourceAuth):
             ) from None
         except AuthlibBaseError as exc:
             code = getattr(exc, "error", None) or type(exc).__name__
-            raise SourceAuthFailed(self._source, self._with_hint(f"{where} refused the client ({code})")) from None
+            reason = self._with_hint(f"{where} refused the client ({code})")
+            raise SourceAuthFailed(self._source, reason) from None
         except ValueError:
             raise BadVendorData(self._source, f"{where} answered something that is not a token") from None
         access_token = token.get("access_token")
@@ -190,7 +191,9 @@ class BasicTokenAuth(OAuth2ClientCredentials):
     and ``grant_type=client_credentials``; the answer's bearer token is then
     cached and renewed exactly as by :class:`OAuth2ClientCredentials`."""
 
-    def __init__(self, token_url: str, key: str, secret: str, *, leeway: float = 60.0, hint: str = "") -> None:
+    def __init__(
+        self, token_url: str, key: str, secret: str, *, leeway: float = 60.0, hint: str = ""
+    ) -> None:
         super().__init__(
             token_url, key, secret, scope=None, auth_method="client_secret_basic", leeway=leeway, hint=hint
         )

@@ -77,7 +77,7 @@ def backoff_delay(attempt: int, base: float, cap: float, jitter: float) -> float
     Exponential with "equal jitter": half of the capped delay is fixed, half
     random, so retries of many callers spread out but never come back at once.
     """
-    ceiling = min(cap, base * 2 ** (attempt - 1))
+    ceiling: float = min(cap, base * 2.0 ** (attempt - 1))
     return ceiling / 2 + ceiling / 2 * jitter
 
 

@@ -1,0 +1,454 @@
+"""The ``oneroster-rest`` source: a OneRoster 1.1 or 1.2 REST provider, read live."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from adapters.oneroster_rest import _mapping as m
+from adapters.oneroster_rest._filter import all_of, predicate
+from adapters.oneroster_rest._reader import CollectionReader, PushDownRefused
+from adapters.oneroster_rest._resources import (
+    DATE_FROM,
+    DATE_TO,
+    Resource,
+    categories,
+    demographics,
+    line_items,
+    resources,
+)
+from adapters.oneroster_rest.config import OneRosterRestConfig
+from hub.sdk import (
+    AcademicSession,
+    Assignment,
+    AttendanceEvent,
+    Capabilities,
+    Course,
+    CourseGrade,
+    Enrollment,
+    Entity,
+    EntitySupport,
+    FetchRequest,
+    FetchResult,
+    Guardian,
+    LoadReport,
+    Organization,
+    Record,
+    Score,
+    Section,
+    Student,
+    Teacher,
+    UnsupportedRequest,
+    data_fields,
+    matches,
+)
+from hub.sdk.http import (
+    OAuth1Signer,
+    OAuth2ClientCredentials,
+    RequestRejected,
+    SourceAuth,
+    Timing,
+    VendorClient,
+)
+
+__all__ = ["CAPABILITIES", "CORE_CAPABILITIES", "OneRosterRestAdapter"]
+
+log = logging.getLogger("homeroom.sources.oneroster_rest")
+
+_RECORD_TYPES: dict[Entity, type[Record]] = {
+    Entity.ORGANIZATION: Organization,
+    Entity.ACADEMIC_SESSION: AcademicSession,
+    Entity.COURSE: Course,
+    Entity.SECTION: Section,
+    Entity.STUDENT: Student,
+    Entity.TEACHER: Teacher,
+    Entity.GUARDIAN: Guardian,
+    Entity.ENROLLMENT: Enrollment,
+    Entity.ASSIGNMENT: Assignment,
+    Entity.SCORE: Score,
+    Entity.COURSE_GRADE: CourseGrade,
+    Entity.ATTENDANCE_EVENT: AttendanceEvent,
+}
+
+# The same filters as the oneroster-csv adapter: those the provider cannot
+# take in filter= are applied here, after reading.
+_FILTERS: dict[Entity, frozenset[str]] = {
+    Entity.ORGANIZATION: frozenset({"type", "parent_id"}),
+    Entity.ACADEMIC_SESSION: frozenset({"type", "parent_id"}),
+    Entity.COURSE: frozenset({"org_id"}),
+    Entity.SECTION: frozenset({"school_id", "course_id", "term_ids"}),
+    Entity.STUDENT: frozenset({"school_id", "grade_level", "guardian_ids"}),
+    Entity.TEACHER: frozenset({"school_ids", "role"}),
+    Entity.GUARDIAN: frozenset({"student_ids"}),
+    Entity.ENROLLMENT: frozenset({"section_id", "person_id", "role", "school_id"}),
+    Entity.ASSIGNMENT: frozenset({"section_id"}),
+    Entity.SCORE: frozenset({"student_id", "assignment_id", "section_id"}),
+    Entity.COURSE_GRADE: frozenset({"student_id", "section_id", "term_id"}),
+    Entity.ATTENDANCE_EVENT: frozenset({"student_id", "section_id", "school_id", DATE_FROM, DATE_TO}),
+}
+_EXTENSIONS = (Entity.COURSE_GRADE, Entity.ATTENDANCE_EVENT)
+
+CAPABILITIES = Capabilities(
+    entities={
+        entity: EntitySupport(fields=frozenset(data_fields(record_type)), filters=_FILTERS[entity])
+        for entity, record_type in _RECORD_TYPES.items()
+    }
+)
+"""Every entity with every field, as the oneroster-csv adapter (with ``homeroom_extensions``)."""
+
+CORE_CAPABILITIES = Capabilities(
+    entities={
+        entity: support for entity, support in CAPABILITIES.entities.items() if entity not in _EXTENSIONS
+    }
+)
+"""Without course grades and attendance (``homeroom_extensions = false``): OneRoster has neither."""
+
+_BUILDERS: dict[Entity, Callable[[m.Json], Record | None]] = {
+    Entity.ORGANIZATION: m.organization,
+    Entity.ACADEMIC_SESSION: m.session,
+    Entity.COURSE: m.course,
+    Entity.SECTION: m.section,
+    Entity.STUDENT: lambda obj: m.person(obj, Student),
+    Entity.TEACHER: lambda obj: m.person(obj, Teacher),
+    Entity.GUARDIAN: lambda obj: m.person(obj, Guardian),
+    Entity.ENROLLMENT: m.enrollment,
+    Entity.COURSE_GRADE: m.course_grade,
+    Entity.ATTENDANCE_EVENT: m.attendance_event,
+}
+_ATTEMPTS = 3  # plans tried when a provider refuses a push-down
+
+
+@dataclass(slots=True)
+class _Scan:
+    """Records read from one stream, and where it stopped."""
+
+    records: list[Record]
+    resume: int | None  # vendor offset after the last record taken; None at the end
+    total: int | None
+
+
+def _project(record: Record, fields: frozenset[str]) -> Record:
+    """A copy holding ``vendor_id`` and only ``fields``: nothing else leaves the adapter."""
+    values = {name: getattr(record, name) for name in fields if name != "vendor_id"}
+    return type(record)(vendor_id=record.vendor_id, **values)
+
+
+class OneRosterRestAdapter:
+    """Serves a OneRoster 1.1/1.2 REST provider, live, through :class:`VendorClient`.
+
+    - Projection: ``fields=`` asks only for the OneRoster fields behind the
+      requested attributes (plus id, status and what decides a user's kind).
+    - Filters: one of a request's filters (the one with fewest values) or
+      its ids go into ``filter=`` as ``OR`` chunks of ``filter_predicates``
+      (values quoted, inner quotes doubled); every filter is then applied
+      again here, so a provider's looser matching cannot widen an answer.
+      A look-up needing more chunk requests than reading the whole
+      collection (by ``X-Total-Count``) reads the collection instead.
+    - Paging: ``limit``/``offset`` to the end, ``X-Total-Count``; a request's
+      ``cursor`` is the provider offset to resume at (``o``/``w`` + offset) or,
+      for answers merged from several chunks, a position in them (``r`` + n).
+    - People: students come from ``/students``; teachers (all staff) and
+      guardians from ``/users``, by their primary role, as the CSV adapter.
+    - Joins: demographics onto students, category titles onto line items,
+      and (1.1) the line item's class onto results, only when asked for.
+    """
+
+    def __init__(
+        self,
+        config: OneRosterRestConfig,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timing: Timing | None = None,
+    ) -> None:
+        self.name = config.name
+        self.config = config
+        self.version = config.version
+        self._client = VendorClient(config, self._auth(config), transport=transport, timing=timing)
+        self._reader = CollectionReader(self._client, config.filter_predicates)
+        self._resources = resources(config.version)
+        self._capabilities = CAPABILITIES if config.homeroom_extensions else CORE_CAPABILITIES
+        self._extension_missing = False
+
+    @staticmethod
+    def _auth(config: OneRosterRestConfig) -> SourceAuth:
+        hint = f"check {config.secret_names()}"
+        if config.auth == "oauth1":
+            return OAuth1Signer(
+                config.client_id(),
+                config.client_secret(),
+                signature_method=config.oauth1_signature_method,
+                hint=hint,
+            )
+        assert config.token_url is not None  # the config requires it for oauth2
+        return OAuth2ClientCredentials(
+            config.token_url,
+            config.client_id(),
+            config.client_secret(),
+            scope=config.scope,
+            auth_method=config.token_auth_method,
+            hint=f"{hint} and token_url",
+        )
+
+    @property
+    def client(self) -> VendorClient:
+        """The source's HTTP client (request counts, for tests and health checks)."""
+        return self._client
+
+    def capabilities(self) -> Capabilities:
+        """Every entity and field of the CSV adapter; course grades and attendance
+        only with ``homeroom_extensions``."""
+        return self._capabilities
+
+    async def open(self) -> LoadReport:
+        """Check that the provider answers and takes the credentials (one small read)."""
+        self._reader.forget()
+        self._extension_missing = False
+        resource = self._resources[Entity.ORGANIZATION]
+        async with self._client.deadline():
+            for _ in range(_ATTEMPTS):
+                try:
+                    total = await self._reader.size(resource)
+                except PushDownRefused:
+                    continue
+                counts = {Entity.ORGANIZATION.value: total} if total is not None else {}
+                return LoadReport(counts=counts)
+        return LoadReport()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()
+
+    # -- fetch ---------------------------------------------------------------
+
+    async def fetch(self, request: FetchRequest) -> FetchResult:
+        """Answer from the provider; only ``vendor_id`` and ``request.fields`` are filled."""
+        resource = self._check(request)
+        if request.ids is not None and not request.ids:
+            return FetchResult(records=[], total=0)
+        if resource.extension and self._extension_missing:
+            return FetchResult(records=[], total=0)
+        kind, start = self._cursor(request.cursor)
+        async with self._client.deadline():
+            for _ in range(_ATTEMPTS):
+                try:
+                    return await self._fetch(resource, request, kind, start)
+                except PushDownRefused:
+                    continue
+                except RequestRejected as exc:
+                    if resource.extension and exc.status == 404:
+                        log.info("source %s: no Homeroom extension endpoint %s", self.name, resource.path)
+                        self._extension_missing = True
+                        return FetchResult(records=[], total=0)
+                    raise
+        raise UnsupportedRequest(self.name, f"the provider refused every way of reading {resource.path}")
+
+    def _check(self, request: FetchRequest) -> Resource:
+        support = self._capabilities.entities.get(request.entity)
+        if support is None:
+            raise UnsupportedRequest(self.name, f"entity {request.entity} is not served")
+        unknown = request.fields - support.fields - {"vendor_id"}
+        if unknown:
+            raise UnsupportedRequest(
+                self.name, f"{request.entity} fields not served: {', '.join(sorted(unknown))}"
+            )
+        unfiltered = set(request.filters) - support.filters
+        if unfiltered:
+            raise UnsupportedRequest(
+                self.name, f"{request.entity} cannot be filtered by {', '.join(sorted(unfiltered))}"
+            )
+        for name in (DATE_FROM, DATE_TO):
+            values = request.filters.get(name)
+            if values is not None and (len(values) != 1 or not _is_iso_date(values[0])):
+                raise UnsupportedRequest(self.name, f"{name} takes one ISO date (YYYY-MM-DD)")
+        if request.limit is not None and request.limit < 0:
+            raise UnsupportedRequest(self.name, "limit must not be negative")
+        return self._resources[request.entity]
+
+    def _cursor(self, cursor: str | None) -> tuple[str, int]:
+        if cursor is None:
+            return "", 0
+        kind, number = cursor[:1], cursor[1:]
+        if kind not in ("o", "w", "r") or not (number.isascii() and number.isdigit()):
+            raise UnsupportedRequest(self.name, "unknown paging cursor (not one this source returned)")
+        return kind, int(number)
+
+    async def _fetch(self, resource: Resource, request: FetchRequest, kind: str, start: int) -> FetchResult:
+        plan = [None] if kind == "w" else await self._plan(resource, request)
+        if kind == "o" and (len(plan) != 1 or plan[0] is None):
+            raise UnsupportedRequest(self.name, "paging cursor no longer valid; start the list again")
+        if kind == "r" or len(plan) > 1:
+            return await self._merged(resource, request, plan, start)
+        expression = plan[0]
+        scan = await self._scan(resource, request, expression, start, request.limit)
+        total = scan.total
+        if not (resource.exact and self._fully_pushed(request, expression)):
+            total = len(scan.records) if start == 0 and scan.resume is None else None
+        prefix = "w" if expression is None else "o"
+        records = [_project(record, request.fields) for record in scan.records]
+        next_cursor = f"{prefix}{scan.resume}" if scan.resume is not None else None
+        return FetchResult(records=records, next_cursor=next_cursor, total=total)
+
+    async def _merged(
+        self, resource: Resource, request: FetchRequest, plan: Sequence[str | None], start: int
+    ) -> FetchResult:
+        """Read every chunk to the end, merge in plan order, page in memory."""
+        scans = await asyncio.gather(*(self._scan(resource, request, expr, 0, None) for expr in plan))
+        rows: list[Record] = []
+        seen: set[str] = set()
+        for scan in scans:
+            for record in scan.records:
+                if record.vendor_id not in seen:
+                    seen.add(record.vendor_id)
+                    rows.append(record)
+        end = len(rows) if request.limit is None else min(len(rows), start + request.limit)
+        page = [_project(record, request.fields) for record in rows[start:end]]
+        return FetchResult(records=page, next_cursor=f"r{end}" if end < len(rows) else None, total=len(rows))
+
+    def _fully_pushed(self, request: FetchRequest, expression: str | None) -> bool:
+        """Whether the provider's count is the answer's: nothing left to filter here."""
+        restrictions = len(request.filters) + (request.ids is not None)
+        if restrictions == 0:
+            return expression is None
+        dates_only = set(request.filters) <= {DATE_FROM, DATE_TO} and request.ids is None
+        return expression is not None and (restrictions == 1 or dates_only)
+
+    async def _plan(self, resource: Resource, request: FetchRequest) -> list[str | None]:
+        """The filter expressions to read with: one stream, or several chunks."""
+        if request.ids is not None:
+            return await self._reader.plan(resource, "sourcedId", request.ids)
+        candidates = [
+            (resource.filters[name], values)
+            for name, values in request.filters.items()
+            if name in resource.filters
+            and name not in (DATE_FROM, DATE_TO)
+            and self._reader.can_push(resource, resource.filters[name])
+        ]
+        if candidates:
+            vendor_field, values = min(candidates, key=lambda candidate: len(candidate[1]))
+            return await self._reader.plan(resource, vendor_field, values)
+        bounds = [
+            predicate(resource.filters[name], operator, request.filters[name][0])
+            for name, operator in ((DATE_FROM, ">="), (DATE_TO, "<="))
+            if name in request.filters and self._reader.can_push(resource, resource.filters[name])
+        ]
+        if bounds:
+            return [all_of(bounds[: self.config.filter_predicates])]
+        return [None]
+
+    def _attributes(self, request: FetchRequest) -> frozenset[str]:
+        """Attributes to read: those asked for and those the filters test."""
+        names = set(request.fields) | set(request.filters) - {DATE_FROM, DATE_TO, "vendor_id"}
+        if DATE_FROM in request.filters or DATE_TO in request.filters:
+            names.add("date")
+        return frozenset(names - {"vendor_id"})
+
+    async def _scan(
+        self,
+        resource: Resource,
+        request: FetchRequest,
+        expression: str | None,
+        offset: int,
+        limit: int | None,
+    ) -> _Scan:
+        """Read one stream from ``offset`` until ``limit`` records pass or it ends."""
+        attributes = self._attributes(request)
+        fields = resource.vendor_fields(attributes)
+        ids = frozenset(request.ids) if request.ids is not None else None
+        size = self.config.page_size
+        if limit is not None and self._fully_pushed(request, expression) and resource.exact:
+            size = max(1, min(size, limit))  # every row read is kept: ask for no more than needed
+        taken: list[Record] = []
+        total: int | None = None
+        if limit == 0:
+            size = 1
+        async for page in self._reader.pages(
+            resource, fields, expression, resume=str(offset), page_size=size
+        ):
+            if total is None:
+                total = page.total
+            built = await self._build(resource, page.items, attributes)
+            for index, record in built:
+                if ids is not None and record.vendor_id not in ids:
+                    continue
+                if not matches(record, request.filters):
+                    continue
+                if limit is not None and len(taken) >= limit:
+                    return _Scan(taken, int(page.position) + index, total)
+                taken.append(record)
+            if limit is not None and len(taken) >= limit:
+                after = int(page.position) + len(page.items)
+                return _Scan(taken, after if page.next is not None else None, total)
+        return _Scan(taken, None, total)
+
+    async def _build(
+        self, resource: Resource, items: Sequence[Any], attributes: frozenset[str]
+    ) -> list[tuple[int, Record]]:
+        """Records of a page with their index in it, joined with what they need."""
+        objects = [(index, item) for index, item in enumerate(items) if isinstance(item, dict)]
+        if len(objects) < len(items):
+            log.warning("source %s: %d malformed objects skipped", self.name, len(items) - len(objects))
+        entity = resource.entity
+        built: list[tuple[int, Record | None]]
+        if entity is Entity.ASSIGNMENT:
+            titles = await self._category_titles(objects) if "category" in attributes else {}
+            built = [(index, m.assignment(obj, titles)) for index, obj in objects]
+        elif entity is Entity.SCORE:
+            classes = await self._line_item_classes(objects) if "section_id" in attributes else {}
+            built = [(index, m.score(obj, classes)) for index, obj in objects]
+        else:
+            assert entity is not None
+            build = _BUILDERS[entity]
+            built = [(index, build(obj)) for index, obj in objects]
+        records = [(index, record) for index, record in built if record is not None]
+        if entity is Entity.STUDENT and attributes & m.DEMOGRAPHIC_FIELDS:
+            await self._join_demographics([record for _, record in records])
+        return records
+
+    async def _category_titles(self, objects: Sequence[tuple[int, m.Json]]) -> dict[str, str]:
+        wanted = sorted({ref for _, obj in objects if (ref := _ref(obj.get("category")))})
+        if not wanted:
+            return {}
+        found = await self._reader.objects(categories(self.version), "sourcedId,title", "sourcedId", wanted)
+        return {
+            key: title for key, obj in found.items() if isinstance(title := obj.get("title"), str) and title
+        }
+
+    async def _line_item_classes(self, objects: Sequence[tuple[int, m.Json]]) -> dict[str, str]:
+        # Only results that name no class (OneRoster 1.1) need their line item's.
+        wanted = sorted(
+            {ref for _, obj in objects if not _ref(obj.get("class")) and (ref := _ref(obj.get("lineItem")))}
+        )
+        if not wanted:
+            return {}
+        found = await self._reader.objects(line_items(self.version), "sourcedId,class", "sourcedId", wanted)
+        return {key: section for key, obj in found.items() if (section := _ref(obj.get("class")))}
+
+    async def _join_demographics(self, students: Sequence[Record]) -> None:
+        if not students:
+            return
+        resource = demographics(self.version)
+        fields = resource.vendor_fields(frozenset({"*"}))
+        found = await self._reader.objects(resource, fields, "sourcedId", [s.vendor_id for s in students])
+        for student in students:
+            if isinstance(student, Student):
+                m.apply_demographics(student, found.get(student.vendor_id))
+
+
+def _ref(value: Any) -> str | None:
+    if isinstance(value, Mapping):
+        value = value.get("sourcedId")
+    return value if isinstance(value, str) and value else None
+
+
+def _is_iso_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,381 @@
+"""A OneRoster 1.1/1.2 REST provider over a generated district, for the demo and tests.
+
+``create_simulator(data_dir, SimulatorConfig(...))`` returns a Starlette app
+that serves the CSV set in ``data_dir`` the way a provider would:
+
+- ``POST /token``: OAuth 2 client credentials (HTTP Basic or form); wrong
+  credentials get 401 ``invalid_client``. With ``auth="oauth1"`` every data
+  request must instead carry a valid OAuth 1.0a HMAC signature.
+- 1.2: ``/ims/oneroster/rostering/v1p2/...`` and ``/ims/oneroster/gradebook/v1p2/...``;
+  1.1: ``/ims/oneroster/v1p1/...``; both: Homeroom's extension endpoints
+  ``/ims/oneroster/x-homeroom/v1/courseGrades`` and ``/attendance``.
+- Collections page with ``limit``/``offset`` (``X-Total-Count`` and ``Link``
+  first/prev/next/last), select with ``fields=``, filter with ``filter=``
+  (the spec grammar, quoted values with doubled quotes, AND or OR), sort
+  with ``sort``/``orderBy``; errors are ``imsx_StatusInfo`` bodies.
+- Faults, from the config: a request rate past which it answers 429 with
+  ``Retry-After``, added latency, a share of 5xx answers, a share of bodies
+  cut short, JSON booleans instead of the spec's strings.
+
+``app.state.simulator`` (a :class:`SimulatorState`) counts requests and can
+revoke tokens, so tests can watch what a client did.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import collections
+import hashlib
+import hmac
+import json
+import math
+import random
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+from urllib.request import parse_http_list, parse_keqv_list
+
+from authlib.oauth1.rfc5849.signature import construct_base_string  # type: ignore[import-untyped]
+from authlib.oauth1.rfc5849.util import escape  # type: ignore[import-untyped]
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from adapters.oneroster_rest._filter import Filter, FilterSyntaxError, parse_filter
+from adapters.oneroster_rest._sim_data import COLLECTION_FIELDS, SINGULAR, SimulatedDistrict, load_district
+
+__all__ = ["SimulatorConfig", "SimulatorState", "create_simulator"]
+
+Json = dict[str, Any]
+_RESTRICTED_TO_TYPE = {"schools": "school", "terms": "term", "gradingPeriods": "gradingPeriod"}
+
+
+@dataclass(frozen=True)
+class SimulatorConfig:
+    """How the simulated provider behaves.
+
+    - ``version``: ``"1.2"`` or ``"1.1"``; ``auth``: ``"oauth2"`` or ``"oauth1"``.
+    - ``client_id`` / ``client_secret``: the only credentials accepted.
+    - ``token_ttl``: seconds a token lives.
+    - ``max_page_size``: ``limit`` values above it are cut to it (as providers do).
+    - ``max_filter_predicates``: longer filters get 400 (``None``: no limit).
+    - ``dotted_filters``: whether ``filter=class.sourcedId='x'`` is accepted.
+    - ``rate_limit_per_second``: past it, 429 with ``Retry-After: retry_after``.
+    - ``latency``: seconds added to every data request.
+    - ``error_rate`` / ``error_status``: that share of data requests answers
+      ``error_status`` (drawn from a ``seed``-ed generator, so runs repeat).
+    - ``truncate_rate``: that share of data answers is cut to half its body.
+    - ``json_booleans``: send JSON ``true``/``false`` where the spec says strings.
+    - ``extensions``: serve Homeroom's course grade and attendance endpoints.
+    """
+
+    version: str = "1.2"
+    auth: str = "oauth2"
+    client_id: str = "homeroom-sim"
+    client_secret: str = "homeroom-sim-secret"
+    signature_method: str = "HMAC-SHA1"
+    token_ttl: int = 3600
+    max_page_size: int = 1000
+    max_filter_predicates: int | None = None
+    dotted_filters: bool = True
+    rate_limit_per_second: float | None = None
+    retry_after: int = 1
+    latency: float = 0.0
+    error_rate: float = 0.0
+    error_status: int = 503
+    truncate_rate: float = 0.0
+    seed: int = 0
+    json_booleans: bool = False
+    extensions: bool = True
+    href_base: str = "https://sis.example"
+
+
+@dataclass
+class SimulatorState:
+    """What the simulator saw, and a switch to revoke every token."""
+
+    config: SimulatorConfig
+    district: SimulatedDistrict
+    data_requests: int = 0
+    token_requests: int = 0
+    tokens_issued: int = 0
+    paths: list[str] = field(default_factory=list)
+    queries: list[dict[str, str]] = field(default_factory=list)
+    _tokens: dict[str, float] = field(default_factory=dict)
+    _recent: collections.deque[float] = field(default_factory=collections.deque)
+    _random: random.Random = field(default_factory=random.Random)
+
+    def revoke_tokens(self) -> None:
+        """Forget every token issued so far (their next use gets 401)."""
+        self._tokens.clear()
+
+
+def _status_info(minor: str, description: str) -> Json:
+    return {
+        "imsx_codeMajor": "failure",
+        "imsx_severity": "error",
+        "imsx_description": description,
+        "imsx_CodeMinor": {
+            "imsx_codeMinorField": [
+                {"imsx_codeMinorFieldName": "TargetEndSystem", "imsx_codeMinorFieldValue": minor}
+            ]
+        },
+    }
+
+
+def _error(status: int, minor: str, description: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(_status_info(minor, description), status_code=status, headers=headers)
+
+
+def create_simulator(data_dir: Path, config: SimulatorConfig | None = None) -> Starlette:
+    """The simulated provider over the OneRoster CSV set in ``data_dir``."""
+    config = config or SimulatorConfig()
+    if config.version not in ("1.1", "1.2"):
+        raise ValueError(f"unknown OneRoster version {config.version!r}")
+    district = load_district(
+        Path(data_dir), config.version, href_base=config.href_base, json_booleans=config.json_booleans
+    )
+    state = SimulatorState(config, district, _random=random.Random(config.seed))
+    routes = [
+        Route("/healthz", _healthz, methods=["GET"]),
+        Route("/token", _token_endpoint(state), methods=["POST"]),
+    ]
+    for prefix, names in _services(config):
+        for name in names:
+            routes.append(Route(f"{prefix}/{name}", _collection(state, name), methods=["GET"]))
+            routes.append(Route(f"{prefix}/{name}/{{sourcedId}}", _single(state, name), methods=["GET"]))
+    app = Starlette(routes=routes)
+    app.state.simulator = state
+    return app
+
+
+def _services(config: SimulatorConfig) -> list[tuple[str, tuple[str, ...]]]:
+    rostering = (
+        *("academicSessions", "classes", "courses", "demographics", "enrollments", "gradingPeriods"),
+        *("orgs", "schools", "students", "teachers", "terms", "users"),
+    )
+    gradebook = ("categories", "lineItems", "results")
+    services: list[tuple[str, tuple[str, ...]]]
+    if config.version == "1.1":
+        services = [("/ims/oneroster/v1p1", rostering + gradebook)]
+    else:
+        services = [
+            ("/ims/oneroster/rostering/v1p2", rostering),
+            ("/ims/oneroster/gradebook/v1p2", gradebook),
+        ]
+    if config.extensions:
+        services.append(("/ims/oneroster/x-homeroom/v1", ("courseGrades", "attendance")))
+    return services
+
+
+async def _healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+# -- auth ----------------------------------------------------------------------
+
+
+def _token_endpoint(state: SimulatorState) -> Any:
+    config = state.config
+
+    async def token(request: Request) -> Response:
+        state.token_requests += 1
+        # Parsed by hand: Starlette's form parser needs python-multipart.
+        form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+        client_id, client_secret = form.get("client_id"), form.get("client_secret")
+        scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "basic":
+            try:
+                decoded = base64.b64decode(encoded).decode()
+            except (binascii.Error, UnicodeDecodeError):
+                decoded = ""
+            client_id, _, client_secret = (unquote(part) for part in decoded.partition(":"))
+        if form.get("grant_type") != "client_credentials":
+            return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
+        good = hmac.compare_digest(str(client_id or ""), config.client_id) and hmac.compare_digest(
+            str(client_secret or ""), config.client_secret
+        )
+        if not good:
+            return JSONResponse({"error": "invalid_client"}, status_code=401)
+        access_token = secrets.token_urlsafe(24)
+        state._tokens[access_token] = time.monotonic() + config.token_ttl
+        state.tokens_issued += 1
+        return JSONResponse(
+            {"access_token": access_token, "token_type": "bearer", "expires_in": config.token_ttl},
+            headers={"Cache-Control": "no-store"},
+        )
+
+    return token
+
+
+def _authorised(state: SimulatorState, request: Request) -> bool:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if state.config.auth == "oauth1":
+        return scheme == "OAuth" and _oauth1_valid(state.config, request, value)
+    expires = state._tokens.get(value.strip()) if scheme.lower() == "bearer" else None
+    return expires is not None and expires > time.monotonic()
+
+
+def _oauth1_valid(config: SimulatorConfig, request: Request, value: str) -> bool:
+    params = {key: unquote(item) for key, item in parse_keqv_list(parse_http_list(value)).items()}
+    signature = params.pop("oauth_signature", "")
+    if params.get("oauth_consumer_key") != config.client_id:
+        return False
+    if params.get("oauth_signature_method") != config.signature_method:
+        return False
+    query = [(key, item) for key, item in request.query_params.multi_items()]
+    oauth = [(key, item) for key, item in params.items() if key != "realm"]
+    url = str(request.url.replace(query=""))
+    base_string = construct_base_string(request.method, url, query + oauth)
+    digest = hashlib.sha256 if config.signature_method == "HMAC-SHA256" else hashlib.sha1
+    key = f"{escape(config.client_secret)}&"
+    expected = base64.b64encode(hmac.new(key.encode(), base_string.encode(), digest).digest()).decode()
+    return hmac.compare_digest(expected, signature)
+
+
+# -- faults and throttling -------------------------------------------------------
+
+
+async def _gate(state: SimulatorState, request: Request) -> Response | None:
+    """Auth, rate limit and injected faults before a data request is answered."""
+    config = state.config
+    state.data_requests += 1
+    state.paths.append(request.url.path)
+    state.queries.append(dict(request.query_params))
+    if not _authorised(state, request):
+        return _error(401, "unauthorisedrequest", "missing, unknown or expired credentials")
+    if config.rate_limit_per_second:
+        now = time.monotonic()
+        recent = state._recent
+        while recent and recent[0] <= now - 1.0:
+            recent.popleft()
+        if len(recent) >= config.rate_limit_per_second:
+            return _error(
+                429, "server_busy", "too many requests", headers={"Retry-After": str(config.retry_after)}
+            )
+        recent.append(now)
+    if config.latency:
+        await asyncio.sleep(config.latency)
+    if config.error_rate and state._random.random() < config.error_rate:
+        minor = "server_busy" if config.error_status == 503 else "internal_server_error"
+        return _error(config.error_status, minor, "simulated failure")
+    return None
+
+
+def _answer(state: SimulatorState, body: Json, headers: dict[str, str] | None = None) -> Response:
+    content = json.dumps(body, separators=(",", ":")).encode()
+    if state.config.truncate_rate and state._random.random() < state.config.truncate_rate:
+        content = content[: len(content) // 2]
+    return Response(content, media_type="application/json", headers=headers)
+
+
+# -- collections -----------------------------------------------------------------
+
+
+def _objects(state: SimulatorState, name: str) -> tuple[str, list[Json]]:
+    """(collection key, objects) an endpoint serves."""
+    district = state.district
+    if name in ("students", "teachers"):
+        return "users", district.students if name == "students" else district.teachers
+    if name in _RESTRICTED_TO_TYPE:
+        key = "orgs" if name == "schools" else "academicSessions"
+        wanted = _RESTRICTED_TO_TYPE[name]
+        return key, [obj for obj in district.collections[key] if obj.get("type") == wanted]
+    return name, district.collections[name]
+
+
+def _parse_filter(state: SimulatorState, key: str, text: str) -> Filter | Response:
+    try:
+        parsed = parse_filter(text)
+    except FilterSyntaxError as exc:
+        return _error(400, "invalid_filter_field", f"bad filter: {exc}")
+    limit = state.config.max_filter_predicates
+    if limit is not None and len(parsed.predicates) > limit:
+        return _error(400, "invalid_filter_field", f"at most {limit} predicates")
+    for item in parsed.predicates:
+        top = item.field.split(".")[0]
+        if top not in COLLECTION_FIELDS[key] or ("." in item.field and not state.config.dotted_filters):
+            return _error(400, "invalid_filter_field", "unknown filter field")
+    return parsed
+
+
+def _int(text: str | None, default: int, minimum: int) -> int | None:
+    if text is None or text == "":
+        return default
+    if not text.isdigit() or int(text) < minimum:
+        return None
+    return int(text)
+
+
+def _collection(state: SimulatorState, name: str) -> Any:
+    async def handle(request: Request) -> Response:
+        refused = await _gate(state, request)
+        if refused is not None:
+            return refused
+        key, objects = _objects(state, name)
+        query = request.query_params
+        limit = _int(query.get("limit"), 100, 1)
+        offset = _int(query.get("offset"), 0, 0)
+        if limit is None or offset is None:
+            return _error(400, "invaliddata", "limit must be 1 or more and offset 0 or more")
+        limit = min(limit, state.config.max_page_size)
+        if query.get("filter"):
+            parsed = _parse_filter(state, key, query["filter"])
+            if isinstance(parsed, Response):
+                return parsed
+            objects = [obj for obj in objects if parsed.matches(obj)]
+        fields = [part.strip() for part in query.get("fields", "").split(",") if part.strip()]
+        unknown = [item for item in fields if item not in COLLECTION_FIELDS[key]]
+        if unknown:
+            return _error(400, "invalid_selection_field", "unknown field selected")
+        if query.get("sort"):
+            sort = query["sort"]
+            if sort not in COLLECTION_FIELDS[key]:
+                return _error(400, "invaliddata", "unknown sort field")
+            objects = sorted(
+                objects, key=lambda obj: str(obj.get(sort, "")), reverse=query.get("orderBy") == "desc"
+            )
+        total = len(objects)
+        window = objects[offset : offset + limit]
+        if fields:
+            window = [{item: obj[item] for item in fields if item in obj} for obj in window]
+        headers = {"X-Total-Count": str(total), "Link": _links(request, offset, limit, total)}
+        return _answer(state, {key: window}, headers)
+
+    return handle
+
+
+def _links(request: Request, offset: int, limit: int, total: int) -> str:
+    def link(rel: str, at: int) -> str:
+        return f'<{request.url.include_query_params(limit=limit, offset=at)}>; rel="{rel}"'
+
+    last = max(0, (math.ceil(total / limit) - 1) * limit)
+    links = [link("first", 0)]
+    if offset > 0:
+        links.append(link("prev", max(0, offset - limit)))
+    if offset + limit < total:
+        links.append(link("next", offset + limit))
+    links.append(link("last", last))
+    return ", ".join(links)
+
+
+def _single(state: SimulatorState, name: str) -> Any:
+    async def handle(request: Request) -> Response:
+        refused = await _gate(state, request)
+        if refused is not None:
+            return refused
+        key, objects = _objects(state, name)
+        wanted = request.path_params["sourcedId"]
+        found = next((obj for obj in objects if obj["sourcedId"] == wanted), None)
+        if found is None:
+            return _error(404, "unknownobject", "no such object")
+        return _answer(state, {SINGULAR[key]: found})
+
+    return handle

@@ -1,0 +1,1 @@
+"""Tests of hub.audit: the hash-chained disclosure log and ``homeroom audit``."""

@@ -1,0 +1,1 @@
+"""Tests of hub.store: engines, tables, migrations, ``homeroom db``."""
