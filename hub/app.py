@@ -139,6 +139,14 @@ def create_app(
             query, variable_values=variables, context_value=context, operation_name=operation
         )
         errors = [_format_error(e) for e in result.errors or ()]
+        rejected_before_execution = result.data is None and context.plan is None and bool(errors)
+        if rejected_before_execution:
+            for error in errors:
+                # Parse, validation and limit failures carry no code from graphql-core.
+                extensions = error.setdefault("extensions", {})
+                if "code" not in extensions:
+                    syntax = str(error.get("message", "")).startswith("Syntax Error")
+                    extensions["code"] = "GRAPHQL_PARSE_FAILED" if syntax else "GRAPHQL_VALIDATION_FAILED"
         errors.extend(_format_error(e) for e in context.withheld)
         if context.data is not None:
             errors.extend(
@@ -151,14 +159,7 @@ def create_app(
         body: dict[str, Any] = {"data": result.data}
         if errors:
             body["errors"] = errors
-        status = 200
-        if (
-            result.data is None
-            and errors
-            and any(e.get("extensions", {}).get("code") == "GRAPHQL_PARSE_FAILED" for e in errors)
-        ):
-            status = 400
-        return JSONResponse(body, status_code=status)
+        return JSONResponse(body, status_code=400 if rejected_before_execution else 200)
 
     async def healthz(request: Request) -> Response:
         policy = hub.policy

@@ -49,6 +49,10 @@ def assemble(settings: Settings, signers: Iterable[DevSigner] = (), *, clock: Cl
         store = PolicyStore(policy_dir(settings), catalogue)
     except PolicyError as exc:
         raise ConfigurationProblem(f"policy: {exc}") from None
+    except FileNotFoundError as exc:
+        raise ConfigurationProblem(
+            f"policy: {exc}; set [policy] dir in homeroom.toml or HOMEROOM_POLICY_DIR"
+        ) from None
     return Hub(
         settings=settings,
         registry=registry,

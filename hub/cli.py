@@ -90,7 +90,11 @@ def serve(
         raise _fail(str(exc)) from None
     if not signers:
         log.warning("no sign-in method is configured: every request will be refused (401)")
-    _run(create_app(hub), host or settings.server.host, port or settings.server.port)
+    _run(
+        create_app(hub),
+        host if host is not None else settings.server.host,
+        port if port is not None else settings.server.port,
+    )
 
 
 @app.command()

@@ -86,7 +86,8 @@ async def pick_personas(registry: SourceRegistry, clock: Clock, grace_days: int)
                 "principal", Persona("principal", ("school_admin",), Entity.TEACHER, source, row.vendor_id)
             )
             break
-        for row in await _rows(registry, source, Entity.TEACHER, {"role"}, {"role": ("teacher",)}):
+        teachers = await _rows(registry, source, Entity.TEACHER, {"role"}, {"role": ("teacher",)})
+        for row in teachers:
             ties = Relationships(
                 registry,
                 CallerPerson(Entity.TEACHER, source, row.vendor_id),
@@ -97,6 +98,11 @@ async def pick_personas(registry: SourceRegistry, clock: Clock, grace_days: int)
             if await ties.taught_students.get():
                 personas["teacher"] = Persona("teacher", ("teacher",), Entity.TEACHER, source, row.vendor_id)
                 break
+        if teachers and "teacher" not in personas:
+            # No one teaches today (an export of a past year): a teacher still
+            # signs in; the dashboard then shows the directory view only.
+            first = teachers[0]
+            personas["teacher"] = Persona("teacher", ("teacher",), Entity.TEACHER, source, first.vendor_id)
     personas.setdefault("district_admin", Persona("district_admin", ("district_admin",)))
     for source in registry.sources_for(Entity.GUARDIAN):
         guardians = of_type(await _rows(registry, source, Entity.GUARDIAN, {"student_ids"}), Guardian)

@@ -1,7 +1,7 @@
-"""Settings: ``homeroom.toml`` plus environment variables.
+"""Settings: ``homeroom.toml``.
 
 Secrets are never values in the file: the file names an environment variable or
-a file holding them. Validation errors are reported with the table and key so
+a file holding them, and only the component that needs a secret reads it. Validation errors are reported with the table and key so
 an administrator can fix the file without reading a stack trace.
 """
 

@@ -66,6 +66,7 @@ RACES = (
     "blackOrAfricanAmerican",
     "nativeHawaiianOrOtherPacificIslander",
     "white",
+    "demographicRaceTwoOrMoreRaces",
 )
 DEMOGRAPHIC_FIELDS = frozenset(
     {"birth_date", "sex", "races", "hispanic_or_latino", "programs", "directory_opt_out"}

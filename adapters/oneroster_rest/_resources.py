@@ -281,7 +281,7 @@ def demographics(version: str) -> Resource:
     fields = (
         *("birthDate", "sex", "hispanicOrLatinoEthnicity", "metadata"),
         *("americanIndianOrAlaskaNative", "asian", "blackOrAfricanAmerican"),
-        *("nativeHawaiianOrOtherPacificIslander", "white"),
+        *("nativeHawaiianOrOtherPacificIslander", "white", "demographicRaceTwoOrMoreRaces"),
     )
     return Resource(None, rostering + "demographics", "demographics", {"*": fields})
 

@@ -71,6 +71,8 @@ class SimulatorConfig:
     - ``error_rate`` / ``error_status``: that share of data requests answers
       ``error_status`` (drawn from a ``seed``-ed generator, so runs repeat).
     - ``truncate_rate``: that share of data answers is cut to half its body.
+    - ``fault_paths``: faults (latency, errors, truncation) apply only to
+      request paths starting with one of these; empty: to every data path.
     - ``json_booleans``: send JSON ``true``/``false`` where the spec says strings.
     - ``extensions``: serve Homeroom's course grade and attendance endpoints.
     """
@@ -91,6 +93,7 @@ class SimulatorConfig:
     error_status: int = 503
     truncate_rate: float = 0.0
     seed: int = 0
+    fault_paths: tuple[str, ...] = ()
     json_booleans: bool = False
     extensions: bool = True
     href_base: str = "https://sis.example"
@@ -261,6 +264,8 @@ async def _gate(state: SimulatorState, request: Request) -> Response | None:
                 429, "server_busy", "too many requests", headers={"Retry-After": str(config.retry_after)}
             )
         recent.append(now)
+    if config.fault_paths and not request.url.path.startswith(config.fault_paths):
+        return None
     if config.latency:
         await asyncio.sleep(config.latency)
     if config.error_rate and state._random.random() < config.error_rate:
@@ -269,9 +274,13 @@ async def _gate(state: SimulatorState, request: Request) -> Response | None:
     return None
 
 
-def _answer(state: SimulatorState, body: Json, headers: dict[str, str] | None = None) -> Response:
+def _answer(
+    state: SimulatorState, request: Request, body: Json, headers: dict[str, str] | None = None
+) -> Response:
     content = json.dumps(body, separators=(",", ":")).encode()
-    if state.config.truncate_rate and state._random.random() < state.config.truncate_rate:
+    config = state.config
+    faulty = not config.fault_paths or request.url.path.startswith(config.fault_paths)
+    if faulty and config.truncate_rate and state._random.random() < config.truncate_rate:
         content = content[: len(content) // 2]
     return Response(content, media_type="application/json", headers=headers)
 
@@ -347,7 +356,7 @@ def _collection(state: SimulatorState, name: str) -> Any:
         if fields:
             window = [{item: obj[item] for item in fields if item in obj} for obj in window]
         headers = {"X-Total-Count": str(total), "Link": _links(request, offset, limit, total)}
-        return _answer(state, {key: window}, headers)
+        return _answer(state, request, {key: window}, headers)
 
     return handle
 
@@ -376,6 +385,6 @@ def _single(state: SimulatorState, name: str) -> Any:
         found = next((obj for obj in objects if obj["sourcedId"] == wanted), None)
         if found is None:
             return _error(404, "unknownobject", "no such object")
-        return _answer(state, {SINGULAR[key]: found})
+        return _answer(state, request, {SINGULAR[key]: found})
 
     return handle

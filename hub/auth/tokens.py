@@ -31,7 +31,10 @@ class TokenRejected(Exception):
 def load_or_create_key(path: Path) -> bytes:
     """Read the dev key at ``path``, creating it (mode 0600) with a fresh random key."""
     if path.exists():
-        key = path.read_text(encoding="utf-8").strip().encode()
+        try:
+            key = path.read_text(encoding="utf-8").strip().encode()
+        except UnicodeDecodeError:
+            raise ValueError(f"{path}: dev key is not UTF-8 text") from None
         if len(key) < _MIN_KEY_BYTES:
             raise ValueError(f"{path}: dev key is shorter than {_MIN_KEY_BYTES} characters")
         return key

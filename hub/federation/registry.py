@@ -135,6 +135,11 @@ class SourceRegistry:
             state.state, state.last_error = "DOWN", exc.reason
             log.error("source %s failed to open: %s", name, exc.reason)
             return False
+        except Exception as exc:
+            # An adapter bug must cost its own source, not the whole hub.
+            state.state, state.last_error = "DOWN", f"adapter error ({type(exc).__name__})"
+            log.exception("source %s: unexpected error while opening", name)
+            return False
         state.latency_ms = (time.perf_counter() - started) * 1000
         state.state = "DEGRADED" if state.report.rejected else "UP"
         if state.report.problems:

@@ -4,11 +4,12 @@ field the caller may read under no relation."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from functools import cache
 from typing import Any
 
 from graphql import ExecutionResult as GraphQLExecutionResult
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLObjectType, GraphQLSchema, get_named_type
 from strawberry.extensions import SchemaExtension
 
 from hub.federation.access import DataAccess
@@ -31,8 +32,11 @@ class PolicyGate(SchemaExtension):
             return
         hub = ctx.hub
         engine = hub.policy.current  # one snapshot for the whole request
-        selected = collect_fields(
-            execution.schema._schema, document, execution.operation_name, execution.variables
+        schema = execution.schema._schema
+        selected = with_listed_rows(
+            schema,
+            collect_fields(schema, document, execution.operation_name, execution.variables),
+            hub.catalogue,
         )
         plan = build_plan(engine, ctx.principal.roles, selected, hub.catalogue)
         if plan.forbidden:
@@ -42,6 +46,45 @@ class PolicyGate(SchemaExtension):
         ctx.plan = plan
         ctx.data = DataAccess(hub.registry, Scope(plan, selected, ctx.relationships))
         yield
+
+
+@cache
+def _listed_types(schema: GraphQLSchema) -> dict[tuple[str, str], str]:
+    """(Type, field) -> the record type whose rows the field lists, looking
+    through connections (``students`` lists Student rows)."""
+    listed: dict[tuple[str, str], str] = {}
+    for type_name, named in schema.type_map.items():
+        if type_name.startswith("__") or not isinstance(named, GraphQLObjectType):
+            continue
+        for field_name, field in named.fields.items():
+            target = get_named_type(field.type)
+            if isinstance(target, GraphQLObjectType) and target.name.endswith("Connection"):
+                edge = get_named_type(target.fields["edges"].type)
+                if isinstance(edge, GraphQLObjectType) and "node" in edge.fields:
+                    target = get_named_type(edge.fields["node"].type)
+            if target is not None:
+                listed[(type_name, field_name)] = target.name
+    return listed
+
+
+def with_listed_rows(
+    schema: GraphQLSchema, selected: dict[str, frozenset[str]], catalogue: Mapping[str, frozenset[str]]
+) -> dict[str, frozenset[str]]:
+    """Count listing rows as reading their ``id``.
+
+    ``students { totalCount }`` selects no Student field, yet its answer
+    depends on which students the caller may see: decide it as if ``id`` were
+    selected, so the same visibility rules apply (and a caller who may read
+    nothing of a type cannot count its rows).
+    """
+    listed = _listed_types(schema)
+    out = dict(selected)
+    for type_name, fields in selected.items():
+        for field_name in fields:
+            target = listed.get((type_name, field_name))
+            if target is not None and target in catalogue and not out.get(target):
+                out[target] = frozenset({"id"})
+    return out
 
 
 def forbidden_error(fields: Any) -> GraphQLError:

@@ -42,6 +42,9 @@ def read_secret(source: str, *, env: str | None = None, file: str | None = None,
             value = path.read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ConfigError(source, key, f"cannot read secret file {path}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            # Never quote the offending bytes: they are part of the secret.
+            raise ConfigError(source, key, f"secret file {path} is not UTF-8 text") from None
         if value:
             return value
         raise ConfigError(source, key, f"secret file {path} is empty")

@@ -1,5 +1,13 @@
 """Store and audit-log fixtures (see tests/store/fixtures.py)."""
 
-from tests.store.fixtures import audit, engine, migrated_url, pg_database, store_url
+from tests.store.fixtures import audit, backend, engine, migrated_url, pg_database, sqlite_template, store_url
 
-__all__ = ["audit", "engine", "migrated_url", "pg_database", "store_url"]
+__all__ = [
+    "audit",
+    "backend",
+    "engine",
+    "migrated_url",
+    "pg_database",
+    "sqlite_template",
+    "store_url",
+]

@@ -249,11 +249,6 @@ def test_a_relative_source_path_is_read_from_the_config_folder(
     assert list(hub.registry.adapters) == ["sis"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hub/cli.py serve uses `port or settings.server.port`: an explicit --port 0 "
-    "(any free port) is taken as 'not given'",
-)
 def test_port_zero_on_the_command_line_is_kept(
     export: Path, write: Any, served: list[tuple[str, int]]
 ) -> None:
@@ -262,12 +257,6 @@ def test_port_zero_on_the_command_line_is_kept(
     assert served == [("127.0.0.1", 0)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hub/federation/registry.py SourceRegistry._open_one catches only SourceError: any "
-    "other exception from an adapter's open() escapes registry.open() and stops the hub, "
-    "while the same exception from fetch() is reported as SourceUnavailable",
-)
 async def test_an_adapter_failing_unexpectedly_in_open_is_reported_down() -> None:
     from hub.federation.registry import SourceRegistry
     from hub.sdk import Student
@@ -360,12 +349,6 @@ def test_an_error_never_holds_the_secret(tmp_path: Path, monkeypatch: pytest.Mon
         assert SECRET not in str(caught.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hub/sdk/_config.py read_secret catches only OSError: a secret file that is not "
-    "UTF-8 raises UnicodeDecodeError (a traceback at start-up, quoting a byte of the secret) "
-    "instead of a ConfigError naming the file",
-)
 def test_a_secret_file_that_is_not_text_is_a_config_error(tmp_path: Path) -> None:
     path = tmp_path / "secret"
     path.write_bytes(b"\xffsecret-bytes")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shutil
 import threading
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from pathlib import Path
@@ -22,7 +23,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.audit import AuditLog
-from hub.store import create_engine, upgrade
+from hub.store import create_engine, head_revision, upgrade
+from hub.store.migrate import VERSION_TABLE
+from hub.store.tables import GENESIS_HASH
 
 PG_ENV = "HOMEROOM_TEST_POSTGRES_URL"
 PG_SKIP_REASON = (
@@ -75,6 +78,8 @@ def pg_database() -> Iterator[str]:
         conn = await asyncpg.connect(_dsn(admin))
         try:
             await conn.execute(f'CREATE DATABASE "{name}"')
+            # The tests check the chain, not durability: skip waiting for the disk on commit.
+            await conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
         finally:
             await conn.close()
 
@@ -104,24 +109,69 @@ async def reset_postgres(url: str) -> None:
         await conn.close()
 
 
+async def _clear_migrated_postgres(url: str) -> bool:
+    """Empty every table of a database already at the head revision (much faster
+    than migrating again); ``False`` when it is not at the head."""
+    conn = await asyncpg.connect(_dsn(url))
+    try:
+        try:
+            version = await conn.fetchval(f"SELECT version_num FROM {VERSION_TABLE}")
+        except asyncpg.UndefinedTableError:
+            return False
+        if version != head_revision():
+            return False
+        async with conn.transaction():
+            await conn.execute(
+                "TRUNCATE audit_event_students, audit_events, audit_checkpoints, identity_links, "
+                "policy_reloads RESTART IDENTITY; DELETE FROM audit_chain"
+            )
+            await conn.execute(
+                "INSERT INTO audit_chain (id, head_seq, head_hash, updated_at) VALUES (1, 0, $1, now())",
+                GENESIS_HASH,
+            )
+        return True
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated once per run; tests get a copy."""
+    path = tmp_path_factory.mktemp("store") / "template.db"
+    run_in_thread(upgrade(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
 @pytest.fixture(params=ENGINES)
-async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """An empty database on each engine (PostgreSQL skipped without a server)."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'homeroom.db'}"
-        return
-    if pg_admin_url() is None:
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each engine in turn; PostgreSQL skipped with the reason when no server is named."""
+    if request.param == "postgresql" and pg_admin_url() is None:
         pytest.skip(PG_SKIP_REASON)
-    url: str = request.getfixturevalue("pg_database")
-    await reset_postgres(url)
-    yield url
+    return str(request.param)
 
 
 @pytest.fixture
-async def migrated_url(store_url: str) -> str:
-    """``store_url`` migrated to the newest revision."""
-    await upgrade(store_url)
-    return store_url
+async def store_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database (never migrated) on each engine."""
+    if backend == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'homeroom.db'}"
+    url: str = request.getfixturevalue("pg_database")
+    await reset_postgres(url)
+    return url
+
+
+@pytest.fixture
+async def migrated_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database at the newest revision on each engine."""
+    if backend == "sqlite":
+        target = tmp_path / "homeroom.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
+        return f"sqlite+aiosqlite:///{target}"
+    url: str = request.getfixturevalue("pg_database")
+    if not await _clear_migrated_postgres(url):
+        await reset_postgres(url)
+        await upgrade(url)
+    return url
 
 
 @pytest.fixture

@@ -1,0 +1,110 @@
+"""filter= expressions: built so that no value can change their meaning, and parsed back."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.oneroster_rest._filter import (
+    Filter,
+    FilterSyntaxError,
+    Predicate,
+    all_of,
+    any_of,
+    parse_filter,
+    predicate,
+    quote,
+)
+
+HOSTILE = [
+    "'",
+    "''",
+    "x' OR sourcedId!='",
+    "') OR ('1'='1",
+    "a' AND role='teacher",
+    "stu-1' OR givenName~'",
+    " OR ",
+    "\\' OR 1=1 --",
+    "%27 OR %27%27=%27",
+    "line\nbreak",
+    "tab\there",
+    "\u00fcn\u00efc\u00f6d\u00e9 \u2018quotes\u2019",
+    "",
+    "'" * 7,
+]
+
+
+def test_quotes_are_doubled_inside_single_quotes() -> None:
+    assert quote("O'Brien") == "'O''Brien'"
+    assert predicate("familyName", "=", "O'Brien") == "familyName='O''Brien'"
+    assert any_of("sourcedId", ["a", "b"]) == "sourcedId='a' OR sourcedId='b'"
+    assert all_of(["date>='2026-01-01'", "date<='2026-01-31'"]) == "date>='2026-01-01' AND date<='2026-01-31'"
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_a_hostile_value_stays_one_value(value: str) -> None:
+    expression = any_of("sourcedId", [value, "safe"])
+    assert parse_filter(expression) == Filter(
+        (Predicate("sourcedId", "=", value), Predicate("sourcedId", "=", "safe")), "OR"
+    )
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_a_hostile_value_matches_only_itself(value: str) -> None:
+    parsed = parse_filter(predicate("sourcedId", "=", value))
+    assert parsed.matches({"sourcedId": value})
+    for other in ("safe", "", "x", "stu-1", "1"):
+        if other != value:
+            assert not parsed.matches({"sourcedId": other})
+
+
+def test_field_names_and_operators_are_checked() -> None:
+    for bad in ("role' OR 'a", "a b", "", "1abc", "class.", ".x"):
+        with pytest.raises(ValueError):
+            predicate(bad, "=", "x")
+    with pytest.raises(ValueError):
+        predicate("role", "==", "x")
+    with pytest.raises(ValueError):
+        any_of("role", [])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "role='a' AND role='b' OR role='c'",
+        "role='unterminated",
+        "role=unquoted",
+        "='x'",
+        "role='a' role='b'",
+        "role='a' XOR role='b'",
+        "role='a''",
+    ],
+)
+def test_malformed_filters_are_refused(text: str) -> None:
+    with pytest.raises(FilterSyntaxError):
+        parse_filter(text)
+
+
+def test_predicates_follow_the_spec() -> None:
+    user = {
+        "sourcedId": "007",
+        "familyName": "Smith",
+        "grades": ["09", "10"],
+        "class": {"sourcedId": "c1"},
+        "terms": [{"sourcedId": "t1"}, {"sourcedId": "t2"}],
+        "score": 87.5,
+        "enabledUser": True,
+        "dateLastModified": "2026-04-26T12:00:00Z",
+    }
+    assert parse_filter("sourcedId='007'").matches(user)
+    assert not parse_filter("sourcedId='7'").matches(user)  # ids compare as text
+    assert parse_filter("familyName~'mit'").matches(user)
+    assert parse_filter("grades='10'").matches(user)
+    assert parse_filter("class.sourcedId='c1'").matches(user)
+    assert parse_filter("terms.sourcedId='t2'").matches(user)
+    assert parse_filter("score>'80' AND score<='87.5'").matches(user)
+    assert parse_filter("score='87.5'").matches(user)
+    assert parse_filter("enabledUser='true'").matches(user)
+    assert parse_filter("dateLastModified>'2026-04-01'").matches(user)
+    assert parse_filter("familyName!='Jones' AND familyName!='Brown'").matches(user)
+    assert not parse_filter("familyName='Jones' OR familyName='Brown'").matches(user)
+    assert not parse_filter("middleName='x'").matches(user)

@@ -1,0 +1,95 @@
+"""Concurrent writers keep one intact chain: tasks in one process, several logs
+on separate engines, and separate processes, on both engines."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.audit import AuditLog
+from hub.audit.log import EVENTS
+from hub.store import create_engine
+from tests.audit.helpers import event
+
+WRITER = Path(__file__).with_name("writer_process.py")
+REPO = Path(__file__).resolve().parents[2]
+
+
+async def _seqs(engine: AsyncEngine) -> list[int]:
+    async with engine.connect() as conn:
+        return list((await conn.execute(select(EVENTS.c.seq).order_by(EVENTS.c.seq))).scalars())
+
+
+async def test_tasks_and_separate_logs_keep_one_chain(migrated_url: str, engine: AsyncEngine) -> None:
+    """8 tasks x 50 events, spread over two logs with their own engines (so the
+    database lock, not only the in-process one, orders them)."""
+    second_engine = create_engine(migrated_url)
+    logs = [AuditLog(engine), AuditLog(second_engine)]
+    try:
+
+        async def writer(task: int) -> list[int]:
+            log = logs[task % 2]
+            return [await log.record(event(task * 100 + n)) for n in range(50)]
+
+        results = await asyncio.gather(*(writer(t) for t in range(8)))
+        report = await logs[0].verify()
+    finally:
+        for log in logs:
+            await log.aclose()
+        await second_engine.dispose()
+    assert report.ok, report.describe()
+    assert report.checked == 400
+    assert sorted(seq for seqs in results for seq in seqs) == list(range(1, 401))
+    assert await _seqs(engine) == list(range(1, 401))
+
+
+async def test_two_processes_and_this_one_keep_one_chain(migrated_url: str, audit: AuditLog) -> None:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    }
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(WRITER),
+            migrated_url,
+            "60",
+            tag,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            env=env,
+        )
+        for tag in ("a", "b")
+    ]
+    try:
+        for proc in procs:
+            assert proc.stdout is not None
+            assert (await asyncio.wait_for(proc.stdout.readline(), 30)).strip() == b"ready"
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write(b"go\n")
+            await proc.stdin.drain()
+        here = [await audit.record(event(n)) for n in range(60)]
+        outputs = [await asyncio.wait_for(proc.communicate(), 60) for proc in procs]
+    finally:
+        for proc in procs:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+    assert [proc.returncode for proc in procs] == [0, 0], outputs
+    assert len(here) == 60
+    report = await audit.verify()
+    assert report.ok, report.describe()
+    assert report.checked == 180
+    async with audit.engine.connect() as conn:
+        by_subject = dict(
+            (await conn.execute(select(EVENTS.c.subject, func.count()).group_by(EVENTS.c.subject))).all()
+        )
+    assert by_subject["process-a"] == by_subject["process-b"] == 60
+    page = await audit.disclosures_for("shared-student", first=500)
+    assert len(page.items) == 120 and not page.has_next
