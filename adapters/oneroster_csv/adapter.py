@@ -14,48 +14,21 @@ from adapters.oneroster_csv._index import DATE_FROM, DATE_TO, RecordTable
 from adapters.oneroster_csv._loader import load_set
 from adapters.oneroster_csv._reader import SetUnreadable
 from hub.sdk import (
-    AcademicSession,
-    Assignment,
-    AttendanceEvent,
+    RECORD_TYPES,
     BadVendorData,
     Capabilities,
-    Course,
-    CourseGrade,
-    Enrollment,
     Entity,
     EntitySupport,
     FetchRequest,
     FetchResult,
-    Guardian,
     LoadReport,
-    Organization,
-    Record,
-    Score,
-    Section,
     SourceConfig,
     SourceUnavailable,
-    Student,
-    Teacher,
     UnsupportedRequest,
     data_fields,
 )
 
 __all__ = ["CAPABILITIES", "OneRosterCsvAdapter", "OneRosterCsvConfig"]
-
-_RECORD_TYPES: dict[Entity, type[Record]] = {
-    Entity.ORGANIZATION: Organization,
-    Entity.ACADEMIC_SESSION: AcademicSession,
-    Entity.COURSE: Course,
-    Entity.SECTION: Section,
-    Entity.STUDENT: Student,
-    Entity.TEACHER: Teacher,
-    Entity.GUARDIAN: Guardian,
-    Entity.ENROLLMENT: Enrollment,
-    Entity.ASSIGNMENT: Assignment,
-    Entity.SCORE: Score,
-    Entity.COURSE_GRADE: CourseGrade,
-    Entity.ATTENDANCE_EVENT: AttendanceEvent,
-}
 
 _FILTERS: dict[Entity, frozenset[str]] = {
     Entity.ORGANIZATION: frozenset({"type", "parent_id"}),
@@ -75,7 +48,7 @@ _FILTERS: dict[Entity, frozenset[str]] = {
 CAPABILITIES = Capabilities(
     entities={
         entity: EntitySupport(fields=frozenset(data_fields(record_type)), filters=_FILTERS[entity])
-        for entity, record_type in _RECORD_TYPES.items()
+        for entity, record_type in RECORD_TYPES.items()
     }
 )
 """Every entity, every field, statically: a file or column missing from a set
@@ -113,8 +86,8 @@ class _Loaded:
 def _load_tables(path: Path) -> tuple[_Loaded, LoadReport]:
     loaded = load_set(path)
     tables = {
-        entity: RecordTable(_RECORD_TYPES[entity], loaded.records[entity], _FILTERS[entity])
-        for entity in _RECORD_TYPES
+        entity: RecordTable(RECORD_TYPES[entity], loaded.records[entity], _FILTERS[entity])
+        for entity in RECORD_TYPES
     }
     return _Loaded(loaded.version, tables), loaded.report
 

@@ -7,6 +7,7 @@ import ``hub.sdk`` and nothing else of ``hub``.
 """
 
 from hub.model import (
+    RECORD_TYPES,
     AcademicSession,
     Assignment,
     AttendanceEvent,
@@ -39,6 +40,7 @@ from hub.sdk._report import LoadReport, RowProblem
 from hub.sdk._request import FetchRequest, FetchResult, filter_value, matches
 
 __all__ = [
+    "RECORD_TYPES",
     "AcademicSession",
     "Adapter",
     "AdapterSpec",

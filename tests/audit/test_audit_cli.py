@@ -40,7 +40,8 @@ async def _fill(url: str, count: int, *, start: dt.datetime = T0) -> None:
 @pytest.fixture
 def filled(migrated_url: str) -> str:
     # The CLI runs its own event loop: prepare the store from a separate thread.
-    run_in_thread(_fill(migrated_url, 5, start=dt.datetime.now(dt.UTC) - dt.timedelta(days=20)))
+    # Events 19.5, 18.5, ... 15.5 days old: half a day from any purge cut-off.
+    run_in_thread(_fill(migrated_url, 5, start=dt.datetime.now(dt.UTC) - dt.timedelta(days=19.5)))
     return migrated_url
 
 
