@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Literal, Self
 
+import httpx
 from pydantic import Field, field_validator, model_validator
 
 from hub.sdk import read_secret
 from hub.sdk.http import HttpSourceConfig
 
 __all__ = ["OneRosterRestConfig"]
+
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class OneRosterRestConfig(HttpSourceConfig):
@@ -71,6 +74,9 @@ class OneRosterRestConfig(HttpSourceConfig):
                 raise ValueError(f"give exactly one of {what}_env and {what}_file")
         if self.auth == "oauth2" and not self.token_url:
             raise ValueError("token_url is required with auth = 'oauth2'")
+        url = httpx.URL(self.base_url)
+        if self.auth == "oauth1" and url.scheme != "https" and url.host not in _LOOPBACK:
+            raise ValueError("OAuth 1 signatures travel in clear text over http: use an https base_url")
         return self
 
     def client_id(self) -> str:

@@ -27,6 +27,7 @@ import asyncio
 import base64
 import binascii
 import collections
+import functools
 import hashlib
 import hmac
 import json
@@ -141,9 +142,10 @@ def create_simulator(data_dir: Path, config: SimulatorConfig | None = None) -> S
     config = config or SimulatorConfig()
     if config.version not in ("1.1", "1.2"):
         raise ValueError(f"unknown OneRoster version {config.version!r}")
-    district = load_district(
-        Path(data_dir), config.version, href_base=config.href_base, json_booleans=config.json_booleans
-    )
+    path = Path(data_dir).resolve()
+    manifest = path / "manifest.csv"
+    stamp = manifest.stat().st_mtime_ns if manifest.exists() else 0
+    district = _district(path, stamp, config.version, config.href_base, config.json_booleans)
     state = SimulatorState(config, district, _random=random.Random(config.seed))
     routes = [
         Route("/healthz", _healthz, methods=["GET"]),
@@ -156,6 +158,13 @@ def create_simulator(data_dir: Path, config: SimulatorConfig | None = None) -> S
     app = Starlette(routes=routes)
     app.state.simulator = state
     return app
+
+
+@functools.lru_cache(maxsize=8)
+def _district(path: Path, stamp: int, version: str, href_base: str, json_booleans: bool) -> SimulatedDistrict:
+    # Shared by simulators over the same files (tests start many): the objects
+    # are never changed after loading. ``stamp`` makes a rewritten set reload.
+    return load_district(path, version, href_base=href_base, json_booleans=json_booleans)
 
 
 def _services(config: SimulatorConfig) -> list[tuple[str, tuple[str, ...]]]:

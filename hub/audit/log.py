@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, delete, func, insert, select, text, update
+from sqlalchemy import Row, Table, delete, func, insert, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -80,6 +80,14 @@ class AuditUnavailable(Exception):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(f"audit log unavailable: {reason}")
+
+
+class _HeadMoved(Exception):
+    """The append trigger refused an event: the head is not where we thought."""
+
+
+# The message of the append trigger's refusal (SQLite RAISE / PostgreSQL HR001).
+_HEAD_MOVED = "audit chain head moved"
 
 
 class AuditIntegrityError(Exception):
@@ -438,6 +446,7 @@ class AuditLog:
         # cached head is only a guess, checked by the compare-and-set update.
         self._writer: AsyncConnection | None = None
         self._cached_head: ChainHead | None = None
+        self._contended = False
 
     async def __aenter__(self) -> AuditLog:
         return self
@@ -489,48 +498,52 @@ class AuditLog:
             # Held until commit: the next appender then reads the head we wrote.
             await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
 
-    @staticmethod
-    async def _advance(conn: AsyncConnection, head: ChainHead, seq: int, digest: str) -> bool:
-        """Move the head from ``head`` to (seq, digest) if it is still there."""
-        moved = await conn.execute(
-            update(CHAIN)
-            .where(CHAIN.c.id == 1, CHAIN.c.head_seq == head.seq, CHAIN.c.head_hash == head.hash)
-            .values(head_seq=seq, head_hash=digest, updated_at=dt.datetime.now(dt.UTC))
-        )
-        return moved.rowcount == 1
-
     async def _append(self, event: AuditEvent) -> int:
         content = event.content()
         canonical = canonical_content(content)
+        guess = None if self._contended else self._cached_head
+        try:
+            head = await self._insert(content, canonical, guess)
+        except _HeadMoved:
+            # Another process appended since our last event: read the head from now on.
+            self._contended = True
+            head = await self._insert(content, canonical, None)
+        self._cached_head = head
+        return head.seq
+
+    async def _insert(self, content: dict[str, Any], canonical: bytes, head: ChainHead | None) -> ChainHead:
+        """One transaction: lock, (read the head,) insert the event after it.
+
+        The append trigger (see the initial migration) refuses an event that
+        does not extend the head, moves the head and indexes the students, so
+        with a known head this is a single INSERT. Returns the new head.
+        """
         if self._writer is None:
             self._writer = await writer_connection(self.engine)
         conn = self._writer
         try:
             async with conn.begin():
                 await self._lock_chain(conn)
-                head = self._cached_head
-                digest = chain_hash(head.seq + 1, head.hash, canonical) if head is not None else ""
-                if head is None or not await self._advance(conn, head, head.seq + 1, digest):
-                    # First append, or another process appended since: read the head.
+                if head is None:
                     head = await self._head(conn)
                     if head is None:
                         raise AuditUnavailable("the audit chain head is missing; run `homeroom audit verify`")
-                    digest = chain_hash(head.seq + 1, head.hash, canonical)
-                    if not await self._advance(conn, head, head.seq + 1, digest):
-                        raise AuditUnavailable("the chain head moved during an append")  # never fork
+                    if head == self._cached_head:
+                        self._contended = False  # nobody else wrote meanwhile
                 seq = head.seq + 1
+                digest = chain_hash(seq, head.hash, canonical)
                 await conn.execute(
                     insert(EVENTS), {"seq": seq, **content, "prev_hash": head.hash, "hash": digest}
                 )
-                if event.student_ids:
-                    await conn.execute(
-                        insert(STUDENTS), [{"event_seq": seq, "student_id": sid} for sid in event.student_ids]
-                    )
+        except DBAPIError as exc:
+            if _HEAD_MOVED in str(exc.orig):
+                raise _HeadMoved from None
+            await self._drop_writer()
+            raise
         except BaseException:
             await self._drop_writer()
             raise
-        self._cached_head = ChainHead(seq, digest)
-        return seq
+        return ChainHead(seq, digest)
 
     # -- reading --
 

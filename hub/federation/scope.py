@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Protocol
 
 from graphql import GraphQLError
 
+from hub.federation.ids import encode_id
 from hub.federation.relations import Key, Relationships
 from hub.model import ENTITY_OF, Entity, Record
 from hub.model.catalogue import attributes_for, attributes_for_fields
@@ -70,6 +71,15 @@ _DECIDING_ATTRS: dict[Entity, dict[str, tuple[str, ...]]] = {
     },
     Entity.TEACHER: {"school": ("school_ids",)},
     Entity.COURSE: {"school": ("org_id",)},
+}
+
+
+# The student each student-bound row belongs to: always read, so the audit can
+# name whose data left (it is cleared again where the caller may not read it).
+_STUDENT_OF: dict[Entity, str] = {
+    Entity.SCORE: "student_id",
+    Entity.COURSE_GRADE: "student_id",
+    Entity.ATTENDANCE_EVENT: "student_id",
 }
 
 
@@ -137,6 +147,8 @@ class Scope:
         self._rules: dict[Entity, RowRelations] = {}
         self._admissions: dict[tuple[Entity, frozenset[str]], _Admission] = {}
         self._trivial: dict[Entity, bool] = {}
+        # Hub ids of the students whose rows were admitted in this request.
+        self.disclosed_students: set[str] = set()
 
     # -- what to ask adapters --
 
@@ -152,6 +164,9 @@ class Scope:
         deciding = _DECIDING_ATTRS.get(entity, {})
         for relation in self.needed_relations(entity):
             attrs.update(deciding.get(relation, ()))
+        student_link = _STUDENT_OF.get(entity)
+        if student_link is not None:
+            attrs.add(student_link)
         attrs.update(extra)
         return frozenset(attrs)
 
@@ -166,12 +181,15 @@ class Scope:
         if not rows:
             return []
         rule = await self._rule(entity)
+        student_link = _STUDENT_OF.get(entity)
         if self._trivial.get(entity):
+            self._note_students(entity, student_link, rows)
             return list(rows)
         if entity is Entity.STUDENT and "directory" in self.needed_relations(entity):
             await self._learn_opt_outs(rows)
         admissions = self._admissions
         out: list[Record] = []
+        to_mask: list[tuple[Record, _Admission]] = []
         for row in rows:
             relations = rule(row)
             admission = admissions.get((entity, relations))
@@ -179,12 +197,28 @@ class Scope:
                 admission = self._admission(entity, type(row), relations)
             if not admission.visible:
                 continue
-            if admission.masked is not None:
-                for attribute in admission.clear:
-                    setattr(row, attribute, None)
-                row.__class__ = admission.masked
             out.append(row)
+            if admission.masked is not None:
+                to_mask.append((row, admission))
+        # Before masking, which may clear the student link.
+        self._note_students(entity, student_link, out)
+        for row, admission in to_mask:
+            for attribute in admission.clear:
+                setattr(row, attribute, None)
+            row.__class__ = admission.masked  # type: ignore[assignment]
         return out
+
+    def _note_students(self, entity: Entity, student_link: str | None, rows: Sequence[Record]) -> None:
+        """Remember whose records this response may disclose (for the audit)."""
+        if entity is Entity.STUDENT:
+            self.disclosed_students.update(row.id for row in rows)
+        elif student_link is not None:
+            prefix = Entity.STUDENT.value
+            self.disclosed_students.update(
+                encode_id(prefix, row.source, value)
+                for row in rows
+                if (value := getattr(row, student_link, None)) is not None
+            )
 
     def _admission(self, entity: Entity, record_type: type[Record], relations: frozenset[str]) -> _Admission:
         type_name = entity.value
@@ -230,11 +264,11 @@ class Scope:
                 type_name = entity.value
                 selected = self.selected.get(type_name, _EMPTY)
                 allowed = self.plan.allowed_fields(type_name, constant)
-                deciding = self.fetch_fields(entity) - attributes_for_fields(type_name, selected)
+                unreadable = self.fetch_fields(entity) - attributes_for_fields(type_name, allowed)
                 self._trivial[entity] = (
                     bool(constant & self.plan.relations_for(type_name))
                     and selected <= allowed
-                    and not deciding
+                    and not unreadable
                 )
         return rule
 

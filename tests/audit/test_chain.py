@@ -6,6 +6,7 @@ import json
 
 import pytest
 from sqlalchemy import delete, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.audit import AuditLog, AuditUnavailable, ProblemKind
@@ -137,10 +138,24 @@ async def test_missing_head_fails_closed_and_is_reported(audit: AuditLog, engine
     assert [k for _, k in kinds(report)] == [ProblemKind.HEAD]
 
 
+async def test_the_database_refuses_an_event_that_does_not_extend_the_head(
+    audit: AuditLog, engine: AsyncEngine
+) -> None:
+    await record_many(audit, 3)
+    for seq, prev in ((4, (await row(engine, 2))["hash"]), (3, (await row(engine, 2))["hash"])):
+        forged = {**(await row(engine, 3)), "seq": seq, "prev_hash": prev}
+        with pytest.raises(DBAPIError):
+            async with engine.begin() as conn:
+                await conn.execute(EVENTS.insert(), forged)
+    assert (await audit.verify()).ok
+
+
 async def test_event_written_around_the_log_is_named(audit: AuditLog, engine: AsyncEngine) -> None:
     await record_many(audit, 3)
     forged = {**(await row(engine, 3)), "seq": 4}
-    async with engine.begin() as conn:
+    async with engine.begin() as conn:  # an intruder first removes the append trigger
+        on_table = " ON audit_events" if engine.dialect.name == "postgresql" else ""
+        await conn.execute(text(f"DROP TRIGGER audit_events_extend_head{on_table}"))
         await conn.execute(EVENTS.insert(), forged)
     assert kinds(await audit.verify()) == [(4, ProblemKind.INSERTED)]
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import warnings
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from hub.auth import Principal, TokenRejected
 from hub.auth.oidc import OidcVerifier, claim_at
-from tests.auth.conftest import MakeVerifier
+from tests.auth.conftest import MakeVerifier, settings
 from tests.auth.idp import FakeIdP, KeyPair, hmac_token, raw_token, rsa_key
 
 HAS_PERSON_EMAIL = "person_email" in {f.name for f in dataclasses.fields(Principal)}
@@ -332,3 +334,14 @@ async def test_a_numeric_required_claim(idp: FakeIdP, make_verifier: MakeVerifie
     verifier = make_verifier(required_claims={"TenantId": 2212})
     assert await verifier.verify(idp.token(TenantId=2212))
     assert await rejected(verifier, idp.token(TenantId=2213)) == "token is not for this district"
+
+
+async def test_a_weak_rsa_key_is_not_accepted() -> None:
+    weak = KeyPair("weak-1024", "RS256", rsa.generate_private_key(public_exponent=65537, key_size=1024))
+    weak_idp = FakeIdP(keys=[weak])
+    async with weak_idp.client() as client:
+        verifier = OidcVerifier(settings(), client=client)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PyJWT warns when signing with a short key
+            token = weak_idp.token()
+        assert await rejected(verifier, token) == "signing key not accepted"

@@ -11,7 +11,8 @@ from typing import Any, ClassVar, Literal
 
 import httpx
 
-from hub.sdk.http._authlib import OAuth1Auth, escape, generate_signature_base_string
+from hub.sdk._errors import SourceAuthFailed
+from hub.sdk.http._authlib import AuthlibBaseError, OAuth1Auth, escape, generate_signature_base_string
 from hub.sdk.http._timing import Timing
 
 __all__ = ["BearerToken", "OAuth1Signer", "SourceAuth"]
@@ -102,14 +103,28 @@ class OAuth1Signer(SourceAuth):
             raise ValueError(f"unsupported OAuth 1 signature method {signature_method!r}")
         self.signature_method = signature_method
         self.hint = hint
+        self._source = "?"
         self._signer = _OAuth1Auth(
             client_id=consumer_key, client_secret=consumer_secret, signature_method=signature_method
         )
 
+    def bind(self, client: httpx.AsyncClient, source: str, timing: Timing) -> None:
+        """Remember the source's name for error messages."""
+        self._source = source
+
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        """Sign ``request`` (authlib builds the signed copy that is sent)."""
-        signed: Generator[httpx.Request, httpx.Response, None] = self._signer.auth_flow(request)
-        yield from signed
+        """Sign ``request`` (authlib builds the signed copy that is sent).
+
+        authlib refuses to sign for plain http except on loopback (the
+        signature would travel in clear text): that is ``SourceAuthFailed``.
+        """
+        try:
+            signed: Generator[httpx.Request, httpx.Response, None] = self._signer.auth_flow(request)
+            yield from signed
+        except AuthlibBaseError as exc:
+            code = getattr(exc, "error", None) or type(exc).__name__
+            advice = "; OAuth 1 needs an https base_url" if code == "insecure_transport" else ""
+            raise SourceAuthFailed(self._source, f"cannot sign the request ({code}){advice}") from None
 
     def __repr__(self) -> str:
         return f"OAuth1Signer({self.signature_method}, <hidden>)"

@@ -14,8 +14,8 @@ from starlette.applications import Starlette
 from adapters.oneroster_csv import OneRosterCsvAdapter, OneRosterCsvConfig
 from adapters.oneroster_rest import OneRosterRestAdapter, OneRosterRestConfig
 from adapters.oneroster_rest.simulator import SimulatorConfig, SimulatorState, create_simulator
-from hub.sdk import Entity, FetchRequest, Record, data_fields
 from hub.model.entities import RECORD_TYPES
+from hub.sdk import Entity, FetchRequest, Record, data_fields
 from tests.support import make_district
 
 SIM_BASE = "http://sim.test"
@@ -66,14 +66,18 @@ async def rest_adapter(app: Starlette, **overrides: Any) -> AsyncIterator[OneRos
         await adapter.aclose()
 
 
+_CSV: dict[Path, OneRosterCsvAdapter] = {}
+
+
 @asynccontextmanager
 async def csv_adapter(district: Path) -> AsyncIterator[OneRosterCsvAdapter]:
-    adapter = OneRosterCsvAdapter(OneRosterCsvConfig(name="sis", kind="oneroster-csv", path=district))
-    await adapter.open()
-    try:
-        yield adapter
-    finally:
-        await adapter.aclose()
+    """The CSV adapter over ``district``, loaded once: it is only read from."""
+    adapter = _CSV.get(district)
+    if adapter is None:
+        adapter = OneRosterCsvAdapter(OneRosterCsvConfig(name="sis", kind="oneroster-csv", path=district))
+        await adapter.open()
+        _CSV[district] = adapter
+    yield adapter
 
 
 def every_field(entity: Entity) -> frozenset[str]:

@@ -1,5 +1,5 @@
-"""Initial store: audit log (events, student index, chain head, checkpoints),
-identity links and policy reload history.
+"""Initial store: audit log (events, student index, chain head, checkpoints,
+append trigger), identity links and policy reload history.
 
 Revision ID: 0001
 Revises:
@@ -24,6 +24,65 @@ depends_on: str | Sequence[str] | None = None
 GENESIS_HASH = "0" * 64
 _AUTO_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 _TS = sa.DateTime(timezone=True)
+
+# The append triggers: an event is accepted only where it extends the chain
+# head (seq = head + 1, prev_hash = head hash), checked before the row is
+# written; the same statement moves the head and fills the student index. One
+# INSERT per event, and the database itself refuses a fork.
+# "audit chain head moved" is matched by hub.audit.log.
+_SQLITE_TRIGGERS = (
+    """
+    CREATE TRIGGER audit_events_extend_head BEFORE INSERT ON audit_events
+    BEGIN
+        SELECT RAISE(ABORT, 'homeroom: audit chain head moved')
+        WHERE NOT EXISTS (
+            SELECT 1 FROM audit_chain
+            WHERE id = 1 AND head_seq = NEW.seq - 1 AND head_hash = NEW.prev_hash
+        );
+        UPDATE audit_chain SET head_seq = NEW.seq, head_hash = NEW.hash, updated_at = NEW.at WHERE id = 1;
+    END
+    """,
+    """
+    CREATE TRIGGER audit_events_index_students AFTER INSERT ON audit_events
+    BEGIN
+        INSERT INTO audit_event_students (event_seq, student_id)
+            SELECT NEW.seq, value FROM json_each(NEW.student_ids);
+    END
+    """,
+)
+_POSTGRES_TRIGGERS = (
+    """
+    CREATE FUNCTION homeroom_audit_extend_head() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE audit_chain SET head_seq = NEW.seq, head_hash = NEW.hash, updated_at = NEW.at
+        WHERE id = 1 AND head_seq = NEW.seq - 1 AND head_hash = NEW.prev_hash;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'homeroom: audit chain head moved' USING ERRCODE = 'HR001';
+        END IF;
+        RETURN NEW;
+    END
+    $$
+    """,
+    """
+    CREATE TRIGGER audit_events_extend_head BEFORE INSERT ON audit_events
+    FOR EACH ROW EXECUTE FUNCTION homeroom_audit_extend_head()
+    """,
+    """
+    CREATE FUNCTION homeroom_audit_index_students() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO audit_event_students (event_seq, student_id)
+            SELECT NEW.seq, value FROM json_array_elements_text(NEW.student_ids) AS value;
+        RETURN NULL;
+    END
+    $$
+    """,
+    """
+    CREATE TRIGGER audit_events_index_students AFTER INSERT ON audit_events
+    FOR EACH ROW EXECUTE FUNCTION homeroom_audit_index_students()
+    """,
+)
+_TRIGGERS = ("audit_events_extend_head", "audit_events_index_students")
+_FUNCTIONS = ("homeroom_audit_extend_head", "homeroom_audit_index_students")
 
 
 def upgrade() -> None:
@@ -83,6 +142,13 @@ def upgrade() -> None:
         [{"id": 1, "head_seq": 0, "head_hash": GENESIS_HASH, "updated_at": dt.datetime.now(dt.UTC)}],
     )
 
+    dialect = op.get_context().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        for statement in _SQLITE_TRIGGERS if dialect == "sqlite" else _POSTGRES_TRIGGERS:
+            op.execute(statement)
+    else:  # pragma: no cover - the engine factory accepts no other database
+        raise NotImplementedError(f"no audit append trigger for {dialect}")
+
     op.create_table(
         "audit_checkpoints",
         sa.Column("id", _AUTO_ID, autoincrement=True, nullable=False),
@@ -131,6 +197,13 @@ def downgrade() -> None:
     op.drop_table("identity_links")
     op.drop_index(op.f("ix_audit_checkpoints_through_seq"), table_name="audit_checkpoints")
     op.drop_table("audit_checkpoints")
+    dialect = op.get_context().dialect.name
+    on_table = " ON audit_events" if dialect == "postgresql" else ""
+    for trigger in _TRIGGERS:
+        op.execute(f"DROP TRIGGER IF EXISTS {trigger}{on_table}")
+    if dialect == "postgresql":
+        for function in _FUNCTIONS:
+            op.execute(f"DROP FUNCTION IF EXISTS {function}()")
     op.drop_table("audit_chain")
     op.drop_index("ix_audit_event_students_student_id_event_seq", table_name="audit_event_students")
     op.drop_table("audit_event_students")
