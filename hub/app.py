@@ -18,7 +18,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from hub.auth import Principal, TokenRejected
+from hub.auth import IdentityProviderUnavailable, Principal, TokenRejected, authenticate
 from hub.graphiql import graphiql_page
 from hub.runtime import Hub
 from hub.schema import HubSchema, build_schema
@@ -60,20 +60,14 @@ def _format_error(error: GraphQLError) -> dict[str, Any]:
     return dict(formatted)
 
 
-def _authenticate(hub: Hub, request: Request) -> Principal:
+async def _authenticate(hub: Hub, request: Request) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if not header:
         raise TokenRejected("missing bearer token")
     if scheme.lower() != "bearer" or not token.strip():
         raise TokenRejected("expected 'Authorization: Bearer <token>'")
-    last: TokenRejected | None = None
-    for signer in hub.signers:
-        try:
-            return signer.verify(token.strip())
-        except TokenRejected as exc:
-            last = exc
-    raise last or TokenRejected("no sign-in method is configured")
+    return await authenticate(hub.signers, token.strip())
 
 
 async def _read_operation(request: Request) -> tuple[str, dict[str, Any] | None, str | None]:
@@ -124,7 +118,13 @@ def create_app(
         if not hub.ready:
             return JSONResponse(_error_body("sources are still loading", "NOT_READY"), status_code=503)
         try:
-            principal = _authenticate(hub, request)
+            principal = await _authenticate(hub, request)
+        except IdentityProviderUnavailable as exc:
+            return JSONResponse(
+                _error_body(f"sign-in unavailable: {exc}", "UNAVAILABLE"),
+                status_code=503,
+                headers={"Retry-After": "30"},
+            )
         except TokenRejected as exc:
             return _unauthenticated(str(exc))
         try:
@@ -191,6 +191,13 @@ def create_app(
         # Records loaded at start live as long as the process: keep them out of
         # every garbage-collection pass (large districts hold millions of objects).
         gc.freeze()
+        for signer in hub.signers:
+            prefetch = getattr(signer, "prefetch", None)
+            if prefetch is not None:
+                try:
+                    await prefetch()
+                except TokenRejected as exc:
+                    log.warning("sign-in: %s; its tokens are refused until it answers", exc)
         stop = asyncio.Event()
         watcher: asyncio.Task[None] | None = None
         if watch_policy and hub.settings.policy.watch and hasattr(hub.policy, "watch"):
@@ -204,6 +211,10 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await watcher
             await hub.registry.aclose()
+            for signer in hub.signers:
+                close = getattr(signer, "aclose", None)
+                if close is not None:
+                    await close()
 
     routes = [
         Route("/graphql", graphql_get, methods=["GET"]),

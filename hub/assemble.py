@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from hub.auth import DevSigner
+from hub.auth import Verifier
 from hub.federation.clock import Clock
 from hub.federation.registry import build_registry
 from hub.policy import PolicyError, PolicyStore, catalogue_from_schema, default_policy_dir
@@ -38,7 +38,7 @@ def _with_resolved_paths(settings: Settings) -> list[dict[str, Any]]:
     return tables
 
 
-def assemble(settings: Settings, signers: Iterable[DevSigner] = (), *, clock: Clock | None = None) -> Hub:
+def assemble(settings: Settings, signers: Iterable[Verifier] = (), *, clock: Clock | None = None) -> Hub:
     """A ready-to-open hub for ``settings``."""
     try:
         registry = build_registry(_with_resolved_paths(settings))

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 import uvicorn
 
-from hub.auth import DevSigner, load_or_create_key
+from hub.auth import DevSigner, OidcVerifier, Verifier, load_or_create_key
 from hub.settings import Settings, SettingsError, load_settings
 
 app = typer.Typer(
@@ -57,7 +57,12 @@ def _dev_signer(settings: Settings) -> DevSigner | None:
         key = load_or_create_key(key_path)
     except (OSError, ValueError) as exc:
         raise _fail(f"[auth] dev_key_file: {exc}") from None
-    return DevSigner(key, issuer=settings.auth.dev_issuer, audience=settings.auth.audience)
+    return DevSigner(
+        key,
+        issuer=settings.auth.dev_issuer,
+        audience=settings.auth.audience,
+        leeway=settings.auth.clock_skew_seconds,
+    )
 
 
 def _run(app_: Any, host: str, port: int) -> None:
@@ -76,7 +81,13 @@ def serve(
 
     _logging()
     settings = _load(config)
-    signers = []
+    signers: list[Verifier] = []
+    oidc = settings.auth.oidc()
+    if oidc is not None:
+        if settings.auth.dev_key_file and settings.auth.dev_issuer in oidc.issuers:
+            raise _fail("[auth] dev_issuer must differ from issuer and issuer_aliases")
+        log.info("sign-in: identity provider %s, audience %s", oidc.issuer, oidc.audience)
+        signers.append(OidcVerifier(oidc))
     dev = _dev_signer(settings)
     if dev is not None:
         log.warning(

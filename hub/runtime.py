@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub.auth import DevSigner, Principal
+from hub.auth import Principal, Verifier
 from hub.federation.clock import Clock
 from hub.federation.ids import decode_id
 from hub.federation.registry import SourceRegistry
@@ -32,7 +32,7 @@ class Hub:
     registry: SourceRegistry
     policy: Any
     catalogue: Any
-    signers: list[DevSigner] = field(default_factory=list)
+    signers: list[Verifier] = field(default_factory=list)
     clock: Clock = field(default_factory=Clock)
     ready: bool = False
     # sourcedId -> roster person: ids only, never personal fields.
@@ -45,25 +45,42 @@ class Hub:
             if decoded and decoded.entity in PERSON_ENTITIES and decoded.source in self.registry.adapters:
                 return CallerPerson(decoded.entity, decoded.source, decoded.vendor_id)
             return None
-        if not principal.sourced_id:
-            return None
-        if principal.sourced_id in self._people:
-            return self._people[principal.sourced_id]
-        found = await self._find_person(principal.sourced_id)
-        self._people[principal.sourced_id] = found
-        return found
+        if principal.sourced_id:
+            key = "sid:" + principal.sourced_id
+            if key not in self._people:
+                self._people[key] = await self._find_person(ids=(principal.sourced_id,))
+            return self._people[key]
+        if principal.person_email:
+            key = "email:" + principal.person_email
+            if key not in self._people:
+                self._people[key] = await self._find_person(email=principal.person_email)
+            return self._people[key]
+        return None
 
-    async def _find_person(self, sourced_id: str) -> CallerPerson | None:
+    async def _find_person(
+        self, *, ids: tuple[str, ...] | None = None, email: str | None = None
+    ) -> CallerPerson | None:
+        """The one roster person with this sourcedId or e-mail; ``None`` when
+        there is none, or more than one (an ambiguous binding binds no one)."""
+        found: list[CallerPerson] = []
         for entity in PERSON_ENTITIES:
             for source in self.registry.sources_for(entity):
-                request = FetchRequest(entity=entity, fields=frozenset(), ids=(sourced_id,))
+                filters: dict[str, tuple[str, ...]] = {}
+                if email is not None:
+                    if "email" not in self.registry.supported_filters(source, entity):
+                        continue
+                    filters["email"] = (email,)
+                request = FetchRequest(entity=entity, fields=frozenset(), ids=ids, filters=filters)
                 try:
                     result = await self.registry.fetch(source, request)
                 except SourceError:
                     continue
-                if result.records:
-                    return CallerPerson(entity, source, sourced_id)
-        return None
+                found.extend(CallerPerson(entity, source, row.vendor_id) for row in result.records)
+        if len(found) != 1:
+            if len(found) > 1:
+                log.warning("a sign-in matches %d roster people; bound to none", len(found))
+            return None
+        return found[0]
 
     def relationships(self, principal: Principal, person: CallerPerson | None) -> Relationships:
         """The caller's roster ties for one request (computed lazily)."""

@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from hub.auth.config import OidcOptions
+
 __all__ = [
     "AuthSettings",
     "PolicySettings",
@@ -44,20 +46,23 @@ class ServerSettings(_Table):
     graphiql: bool = True
 
 
-class AuthSettings(_Table):
+class AuthSettings(OidcOptions):
     """``[auth]``: how callers sign in.
 
+    The identity-provider keys (``issuer``, ``audience``, ``jwks_url``,
+    ``algorithms``, ``roles_claim``, ``role_map``, ``person_claim``, ...) are
+    those of :class:`hub.auth.OidcOptions` (see docs/sign-in.md).
     ``dev_key_file`` turns on development sign-in: HS256 tokens signed with
     the key in that file (created with a fresh random key when missing), as
     printed by ``homeroom token``. ``district_roles`` are the roles whose
     holders count as district-level staff (the ``district`` relation).
     """
 
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     dev_key_file: str | None = None
     dev_issuer: str = "homeroom-dev"
-    audience: str = "homeroom"
     district_roles: tuple[str, ...] = ("district_admin",)
-    clock_skew_seconds: int = Field(default=30, ge=0, le=600)
 
 
 class PolicySettings(_Table):

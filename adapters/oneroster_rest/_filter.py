@@ -26,6 +26,7 @@ __all__ = [
     "parse_filter",
     "predicate",
     "quote",
+    "values_at",
 ]
 
 OPERATORS = ("=", "!=", ">", ">=", "<", "<=", "~")
@@ -152,6 +153,11 @@ def _leaves(value: Any, path: Sequence[str]) -> list[Any]:
     if not isinstance(value, Mapping):
         return []
     return _leaves(value.get(path[0]), path[1:]) if path[0] in value else []
+
+
+def values_at(obj: Mapping[str, Any], field: str) -> list[Any]:
+    """The values a predicate on the dotted ``field`` tests (lists are searched)."""
+    return _leaves(obj, field.split("."))
 
 
 def _text(value: Any) -> str | None:

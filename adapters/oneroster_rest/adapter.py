@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -125,6 +125,15 @@ _ATTEMPTS = 3  # plans tried when a provider refuses a push-down
 
 
 @dataclass(slots=True)
+class _Joined:
+    """What joins found during one fetch, so later pages do not ask again."""
+
+    category_titles: dict[str, str] = field(default_factory=dict)
+    line_item_classes: dict[str, str] = field(default_factory=dict)
+    asked: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
 class _Scan:
     """Records read from one stream, and where it stopped."""
 
@@ -151,8 +160,9 @@ class OneRosterRestAdapter:
       A look-up needing more chunk requests than reading the whole
       collection (by ``X-Total-Count``) reads the collection instead.
     - Paging: ``limit``/``offset`` to the end, ``X-Total-Count``; a request's
-      ``cursor`` is the provider offset to resume at (``o``/``w`` + offset) or,
-      for answers merged from several chunks, a position in them (``r`` + n).
+      ``cursor`` is the provider offset to resume at (the offset itself for a
+      whole collection, ``o`` + offset for a filtered one) or, for answers
+      merged from several chunks, a position in them (``r`` + n).
     - People: students come from ``/students``; teachers (all staff) and
       guardians from ``/users``, by their primary role, as the CSV adapter.
     - Joins: demographics onto students, category titles onto line items,
@@ -273,7 +283,8 @@ class OneRosterRestAdapter:
     def _cursor(self, cursor: str | None) -> tuple[str, int]:
         if cursor is None:
             return "", 0
-        kind, number = cursor[:1], cursor[1:]
+        # A whole-collection offset is plain digits, as the CSV adapter's cursors.
+        kind, number = ("w", cursor) if cursor[:1].isdigit() else (cursor[:1], cursor[1:])
         if kind not in ("o", "w", "r") or not (number.isascii() and number.isdigit()):
             raise UnsupportedRequest(self.name, "unknown paging cursor (not one this source returned)")
         return kind, int(number)
@@ -289,7 +300,7 @@ class OneRosterRestAdapter:
         total = scan.total
         if not (resource.exact and self._fully_pushed(request, expression)):
             total = len(scan.records) if start == 0 and scan.resume is None else None
-        prefix = "w" if expression is None else "o"
+        prefix = "" if expression is None else "o"
         records = [_project(record, request.fields) for record in scan.records]
         next_cursor = f"{prefix}{scan.resume}" if scan.resume is not None else None
         return FetchResult(records=records, next_cursor=next_cursor, total=total)
@@ -298,7 +309,8 @@ class OneRosterRestAdapter:
         self, resource: Resource, request: FetchRequest, plan: Sequence[str | None], start: int
     ) -> FetchResult:
         """Read every chunk to the end, merge in plan order, page in memory."""
-        scans = await asyncio.gather(*(self._scan(resource, request, expr, 0, None) for expr in plan))
+        joined = _Joined()
+        scans = await asyncio.gather(*(self._scan(resource, request, expr, 0, None, joined) for expr in plan))
         rows: list[Record] = []
         seen: set[str] = set()
         for scan in scans:
@@ -355,6 +367,7 @@ class OneRosterRestAdapter:
         expression: str | None,
         offset: int,
         limit: int | None,
+        joined: _Joined | None = None,
     ) -> _Scan:
         """Read one stream from ``offset`` until ``limit`` records pass or it ends."""
         attributes = self._attributes(request)
@@ -365,6 +378,7 @@ class OneRosterRestAdapter:
             size = max(1, min(size, limit))  # every row read is kept: ask for no more than needed
         taken: list[Record] = []
         total: int | None = None
+        joined = joined or _Joined()
         if limit == 0:
             size = 1
         async for page in self._reader.pages(
@@ -372,7 +386,7 @@ class OneRosterRestAdapter:
         ):
             if total is None:
                 total = page.total
-            built = await self._build(resource, page.items, attributes)
+            built = await self._build(resource, page.items, attributes, joined)
             for index, record in built:
                 if ids is not None and record.vendor_id not in ids:
                     continue
@@ -387,7 +401,7 @@ class OneRosterRestAdapter:
         return _Scan(taken, None, total)
 
     async def _build(
-        self, resource: Resource, items: Sequence[Any], attributes: frozenset[str]
+        self, resource: Resource, items: Sequence[Any], attributes: frozenset[str], joined: _Joined
     ) -> list[tuple[int, Record]]:
         """Records of a page with their index in it, joined with what they need."""
         objects = [(index, item) for index, item in enumerate(items) if isinstance(item, dict)]
@@ -396,10 +410,10 @@ class OneRosterRestAdapter:
         entity = resource.entity
         built: list[tuple[int, Record | None]]
         if entity is Entity.ASSIGNMENT:
-            titles = await self._category_titles(objects) if "category" in attributes else {}
+            titles = await self._category_titles(objects, joined) if "category" in attributes else {}
             built = [(index, m.assignment(obj, titles)) for index, obj in objects]
         elif entity is Entity.SCORE:
-            classes = await self._line_item_classes(objects) if "section_id" in attributes else {}
+            classes = await self._line_item_classes(objects, joined) if "section_id" in attributes else {}
             built = [(index, m.score(obj, classes)) for index, obj in objects]
         else:
             assert entity is not None
@@ -410,24 +424,38 @@ class OneRosterRestAdapter:
             await self._join_demographics([record for _, record in records])
         return records
 
-    async def _category_titles(self, objects: Sequence[tuple[int, m.Json]]) -> dict[str, str]:
-        wanted = sorted({ref for _, obj in objects if (ref := _ref(obj.get("category")))})
-        if not wanted:
-            return {}
-        found = await self._reader.objects(categories(self.version), "sourcedId,title", "sourcedId", wanted)
-        return {
-            key: title for key, obj in found.items() if isinstance(title := obj.get("title"), str) and title
-        }
+    async def _category_titles(
+        self, objects: Sequence[tuple[int, m.Json]], joined: _Joined
+    ) -> dict[str, str]:
+        refs = {ref for _, obj in objects if (ref := _ref(obj.get("category")))}
+        wanted = sorted(refs - joined.asked)
+        if wanted:
+            joined.asked.update(wanted)
+            found = await self._reader.objects(
+                categories(self.version), "sourcedId,title", "sourcedId", wanted
+            )
+            for key, obj in found.items():
+                if isinstance(title := obj.get("title"), str) and title:
+                    joined.category_titles[key] = title
+        return joined.category_titles
 
-    async def _line_item_classes(self, objects: Sequence[tuple[int, m.Json]]) -> dict[str, str]:
+    async def _line_item_classes(
+        self, objects: Sequence[tuple[int, m.Json]], joined: _Joined
+    ) -> dict[str, str]:
         # Only results that name no class (OneRoster 1.1) need their line item's.
-        wanted = sorted(
-            {ref for _, obj in objects if not _ref(obj.get("class")) and (ref := _ref(obj.get("lineItem")))}
-        )
-        if not wanted:
-            return {}
-        found = await self._reader.objects(line_items(self.version), "sourcedId,class", "sourcedId", wanted)
-        return {key: section for key, obj in found.items() if (section := _ref(obj.get("class")))}
+        refs = {
+            ref for _, obj in objects if not _ref(obj.get("class")) and (ref := _ref(obj.get("lineItem")))
+        }
+        wanted = sorted(refs - joined.asked)
+        if wanted:
+            joined.asked.update(wanted)
+            found = await self._reader.objects(
+                line_items(self.version), "sourcedId,class", "sourcedId", wanted
+            )
+            for key, obj in found.items():
+                if section := _ref(obj.get("class")):
+                    joined.line_item_classes[key] = section
+        return joined.line_item_classes
 
     async def _join_demographics(self, students: Sequence[Record]) -> None:
         if not students:

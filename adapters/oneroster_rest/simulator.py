@@ -48,7 +48,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from adapters.oneroster_rest._filter import Filter, FilterSyntaxError, parse_filter
+from adapters.oneroster_rest._filter import Filter, FilterSyntaxError, parse_filter, values_at
 from adapters.oneroster_rest._sim_data import COLLECTION_FIELDS, SINGULAR, SimulatedDistrict, load_district
 
 __all__ = ["SimulatorConfig", "SimulatorState", "create_simulator"]
@@ -113,6 +113,8 @@ class SimulatorState:
     queries: list[dict[str, str]] = field(default_factory=list)
     _tokens: dict[str, float] = field(default_factory=dict)
     _recent: collections.deque[float] = field(default_factory=collections.deque)
+    _indexes: dict[tuple[str, str], dict[str, list[int]] | None] = field(default_factory=dict)
+    _views: dict[str, tuple[str, list[Json]]] = field(default_factory=dict)
     _random: random.Random = field(default_factory=random.Random)
 
     def revoke_tokens(self) -> None:
@@ -298,15 +300,55 @@ def _answer(
 
 
 def _objects(state: SimulatorState, name: str) -> tuple[str, list[Json]]:
-    """(collection key, objects) an endpoint serves."""
-    district = state.district
-    if name in ("students", "teachers"):
-        return "users", district.students if name == "students" else district.teachers
-    if name in _RESTRICTED_TO_TYPE:
-        key = "orgs" if name == "schools" else "academicSessions"
-        wanted = _RESTRICTED_TO_TYPE[name]
-        return key, [obj for obj in district.collections[key] if obj.get("type") == wanted]
-    return name, district.collections[name]
+    """(collection key, objects) an endpoint serves (the same list every time)."""
+    view = state._views.get(name)
+    if view is None:
+        district = state.district
+        if name in ("students", "teachers"):
+            view = "users", district.students if name == "students" else district.teachers
+        elif name in _RESTRICTED_TO_TYPE:
+            key = "orgs" if name == "schools" else "academicSessions"
+            wanted = _RESTRICTED_TO_TYPE[name]
+            view = key, [obj for obj in district.collections[key] if obj.get("type") == wanted]
+        else:
+            view = name, district.collections[name]
+        state._views[name] = view
+    return view
+
+
+def _index(
+    state: SimulatorState, name: str, objects: list[Json], field_name: str
+) -> dict[str, list[int]] | None:
+    """Positions by text value of ``field_name`` (``None`` when it holds non-strings)."""
+    key = (name, field_name)
+    if key not in state._indexes:
+        index: dict[str, list[int]] | None = collections.defaultdict(list)
+        for position, obj in enumerate(objects):
+            for leaf in values_at(obj, field_name):
+                if not isinstance(leaf, str):
+                    index = None
+                    break
+                assert index is not None
+                index[leaf].append(position)
+            if index is None:
+                break
+        state._indexes[key] = index
+    return state._indexes[key]
+
+
+def _select(state: SimulatorState, name: str, objects: list[Json], parsed: Filter) -> list[Json]:
+    """The objects matching ``parsed``; equality filters use an index, as a real provider would."""
+    if all(p.operator == "=" for p in parsed.predicates):
+        indexes = [_index(state, name, objects, p.field) for p in parsed.predicates]
+        if all(index is not None for index in indexes):
+            found = [
+                set(index.get(p.value, ()))
+                for index, p in zip(indexes, parsed.predicates, strict=True)
+                if index is not None
+            ]
+            chosen = set.union(*found) if parsed.joiner == "OR" else set.intersection(*found)
+            return [objects[position] for position in sorted(chosen)]
+    return [obj for obj in objects if parsed.matches(obj)]
 
 
 def _parse_filter(state: SimulatorState, key: str, text: str) -> Filter | Response:
@@ -348,7 +390,7 @@ def _collection(state: SimulatorState, name: str) -> Any:
             parsed = _parse_filter(state, key, query["filter"])
             if isinstance(parsed, Response):
                 return parsed
-            objects = [obj for obj in objects if parsed.matches(obj)]
+            objects = _select(state, name, objects, parsed)
         fields = [part.strip() for part in query.get("fields", "").split(",") if part.strip()]
         unknown = [item for item in fields if item not in COLLECTION_FIELDS[key]]
         if unknown:

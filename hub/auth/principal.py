@@ -20,3 +20,4 @@ class Principal:
     person_id: str | None = None
     sourced_id: str | None = None
     client: str | None = None
+    person_email: str | None = None  # lower-cased email when [auth] binds callers by email

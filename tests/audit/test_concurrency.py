@@ -18,6 +18,7 @@ from tests.audit.helpers import event
 
 WRITER = Path(__file__).with_name("writer_process.py")
 REPO = Path(__file__).resolve().parents[2]
+PER_WRITER = 40  # events per writer process (and from this one)
 
 
 async def _seqs(engine: AsyncEngine) -> list[int]:
@@ -49,6 +50,7 @@ async def test_tasks_and_separate_logs_keep_one_chain(migrated_url: str, engine:
 
 
 async def test_two_processes_and_this_one_keep_one_chain(migrated_url: str, audit: AuditLog) -> None:
+    """Three processes append at once (started together): the database lock orders them."""
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
@@ -58,7 +60,7 @@ async def test_two_processes_and_this_one_keep_one_chain(migrated_url: str, audi
             sys.executable,
             str(WRITER),
             migrated_url,
-            "60",
+            str(PER_WRITER),
             tag,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
@@ -74,7 +76,7 @@ async def test_two_processes_and_this_one_keep_one_chain(migrated_url: str, audi
             assert proc.stdin is not None
             proc.stdin.write(b"go\n")
             await proc.stdin.drain()
-        here = [await audit.record(event(n)) for n in range(60)]
+        here = [await audit.record(event(n)) for n in range(PER_WRITER)]
         outputs = [await asyncio.wait_for(proc.communicate(), 60) for proc in procs]
     finally:
         for proc in procs:
@@ -82,14 +84,14 @@ async def test_two_processes_and_this_one_keep_one_chain(migrated_url: str, audi
                 proc.kill()
                 await proc.wait()
     assert [proc.returncode for proc in procs] == [0, 0], outputs
-    assert len(here) == 60
+    assert len(here) == PER_WRITER
     report = await audit.verify()
     assert report.ok, report.describe()
-    assert report.checked == 180
+    assert report.checked == 3 * PER_WRITER
     async with audit.engine.connect() as conn:
         by_subject = dict(
             (await conn.execute(select(EVENTS.c.subject, func.count()).group_by(EVENTS.c.subject))).all()
         )
-    assert by_subject["process-a"] == by_subject["process-b"] == 60
+    assert by_subject["process-a"] == by_subject["process-b"] == PER_WRITER
     page = await audit.disclosures_for("shared-student", first=500)
-    assert len(page.items) == 120 and not page.has_next
+    assert len(page.items) == 2 * PER_WRITER and not page.has_next

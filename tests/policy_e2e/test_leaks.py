@@ -32,7 +32,7 @@ from typing import Any
 
 import pytest
 from graphql import GraphQLList, GraphQLNonNull, GraphQLSchema, get_named_type, is_abstract_type, is_leaf_type
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from hub.model import Entity
@@ -60,6 +60,7 @@ GRACE_DAYS = 14
 KNOWN_UNWITHHELD = frozenset({"sources"})
 
 PROPERTY_SETTINGS = settings(
+    phases=[Phase.explicit, Phase.generate],
     max_examples=45,
     deadline=None,
     derandomize=True,
