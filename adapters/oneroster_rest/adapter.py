@@ -131,6 +131,9 @@ class _Joined:
     category_titles: dict[str, str] = field(default_factory=dict)
     line_item_classes: dict[str, str] = field(default_factory=dict)
     asked: set[str] = field(default_factory=set)
+    # Chunks of one fetch are read concurrently: one join at a time, so a
+    # chunk never reads a title another chunk is still fetching.
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 @dataclass(slots=True)

@@ -113,7 +113,7 @@ async def test_the_rest_source_answers_as_the_csv_source(
     async with rest_hub(rest_source(provider)) as hub:
         assert hub.personas[persona] == csv_persona
         got = await answers(query, persona, hub)
-    assert got == expected
+    assert got == expected, first_difference(got, expected)
     assert expected["data"]  # and not trivially so
     if persona == "teacher":
         assert expected["data"]["viewer"]["students"]["edges"]
@@ -195,3 +195,23 @@ async def test_wrong_credentials_leave_the_source_down_with_a_clear_reason(
     assert body["_status"] == 200 and body["data"]["students"]["edges"] == []
     (error,) = _source_errors(body)
     assert error["extensions"]["code"] == "SOURCE_AUTH_FAILED"
+
+
+def first_difference(a: Any, b: Any, path: str = "") -> str | None:
+    if type(a) is not type(b):
+        return f"{path}: {a!r} != {b!r}"
+    if isinstance(a, dict):
+        for key in a.keys() | b.keys():
+            found = first_difference(a.get(key), b.get(key), f"{path}.{key}")
+            if found:
+                return found
+    elif isinstance(a, list):
+        if len(a) != len(b):
+            return f"{path}: {len(a)} items != {len(b)}: {str(a)[:300]} / {str(b)[:300]}"
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            found = first_difference(x, y, f"{path}[{i}]")
+            if found:
+                return found
+    elif a != b:
+        return f"{path}: {a!r} != {b!r}"
+    return None
