@@ -22,6 +22,7 @@ from hub.sdk import (
     FetchRequest,
     FetchResult,
     LoadReport,
+    Record,
     SourceConfig,
     SourceUnavailable,
     UnsupportedRequest,
@@ -30,13 +31,25 @@ from hub.sdk import (
 
 __all__ = ["CAPABILITIES", "OneRosterCsvAdapter", "OneRosterCsvConfig"]
 
+SEARCH = "search"
+_NAME_PARTS = ("given_name", "preferred_name", "middle_name", "family_name")
+
+
+def name_matches(record: Record, term: str) -> bool:
+    """Whether every word of ``term`` occurs in the person's names (case-blind)."""
+    text = " ".join(str(part) for name in _NAME_PARTS if (part := getattr(record, name, None))).casefold()
+    return all(word in text for word in term.casefold().split())
+
+
 _FILTERS: dict[Entity, frozenset[str]] = {
     Entity.ORGANIZATION: frozenset({"type", "parent_id"}),
     Entity.ACADEMIC_SESSION: frozenset({"type", "parent_id"}),
     Entity.COURSE: frozenset({"org_id"}),
     Entity.SECTION: frozenset({"school_id", "course_id", "term_ids"}),
-    Entity.STUDENT: frozenset({"school_id", "grade_level", "guardian_ids", "directory_opt_out", "email"}),
-    Entity.TEACHER: frozenset({"school_ids", "role", "email"}),
+    Entity.STUDENT: frozenset(
+        {"school_id", "grade_level", "guardian_ids", "directory_opt_out", "email", SEARCH}
+    ),
+    Entity.TEACHER: frozenset({"school_ids", "role", "email", SEARCH}),
     Entity.GUARDIAN: frozenset({"student_ids", "email"}),
     Entity.ENROLLMENT: frozenset({"section_id", "person_id", "role", "school_id"}),
     Entity.ASSIGNMENT: frozenset({"section_id"}),
@@ -86,7 +99,7 @@ class _Loaded:
 def _load_tables(path: Path) -> tuple[_Loaded, LoadReport]:
     loaded = load_set(path)
     tables = {
-        entity: RecordTable(RECORD_TYPES[entity], loaded.records[entity], _FILTERS[entity])
+        entity: RecordTable(RECORD_TYPES[entity], loaded.records[entity], _FILTERS[entity] - {SEARCH})
         for entity in RECORD_TYPES
     }
     return _Loaded(loaded.version, tables), loaded.report
@@ -145,7 +158,7 @@ class OneRosterCsvAdapter:
         filters = {
             name: tuple(values)
             for name, values in request.filters.items()
-            if name not in (DATE_FROM, DATE_TO)
+            if name not in (DATE_FROM, DATE_TO, SEARCH)
         }
         date_from = self._date_filter(request, DATE_FROM)
         date_to = self._date_filter(request, DATE_TO)
@@ -155,6 +168,10 @@ class OneRosterCsvAdapter:
 
         table = loaded.tables[request.entity]
         positions = table.select(request.ids, filters, date_from, date_to)
+        terms = request.filters.get(SEARCH)
+        if terms:
+            records_by_position = table.records
+            positions = [p for p in positions if name_matches(records_by_position[p], terms[0])]
         total = len(positions)
         end = total if request.limit is None else min(total, offset + request.limit)
         records = table.project(positions[offset:end], request.fields)

@@ -20,7 +20,8 @@ class FetchRequest:
       tuple attribute, any of its items) is one of the values. Date-range
       filters use the names ``date_from`` / ``date_to`` (ISO dates, inclusive).
       Values are compared as :func:`filter_value` renders them (``true``,
-      ``false``, ISO dates).
+      ``false``, ISO dates). ``search`` (people only) holds one free-text term:
+      a record matches when every word occurs in its names, ignoring case.
     - ``fields``: the record attributes the hub may receive. The policy gate
       already removed everything the caller may not read; an adapter must not
       fill any other attribute, and should push this projection to the vendor

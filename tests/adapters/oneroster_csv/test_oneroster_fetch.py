@@ -192,7 +192,14 @@ def test_capabilities_declare_every_entity_all_fields_batched_and_paged() -> Non
         assert support.batch and support.paging
     student = capabilities.entities[Entity.STUDENT]
     assert student.fields == frozenset(data_fields(Student))
-    assert student.filters == {"school_id", "grade_level", "guardian_ids", "directory_opt_out", "email"}
+    assert student.filters == {
+        "school_id",
+        "grade_level",
+        "guardian_ids",
+        "directory_opt_out",
+        "email",
+        "search",
+    }
     assert capabilities.entities[Entity.ATTENDANCE_EVENT].filters == {
         "student_id",
         "section_id",
@@ -246,3 +253,13 @@ async def test_directory_opt_out_filters_without_returning_the_flag(tmp_path: Pa
     )
     assert {r.vendor_id for r in result.records} == opted
     assert all(getattr(r, "directory_opt_out", None) is None for r in result.records)
+
+
+async def test_search_matches_every_word_of_a_name(v12: OneRosterCsvAdapter) -> None:
+    everyone = await v12.fetch(FetchRequest(Entity.STUDENT, frozenset({"given_name", "family_name"})))
+    first = everyone.records[0]
+    term = f"{str(first.given_name).upper()} {str(first.family_name)[:3].lower()}"  # type: ignore[attr-defined]
+    found = await v12.fetch(FetchRequest(Entity.STUDENT, frozenset(), filters={"search": (term,)}))
+    assert first.vendor_id in {r.vendor_id for r in found.records}
+    none = await v12.fetch(FetchRequest(Entity.STUDENT, frozenset(), filters={"search": ("zzqx",)}))
+    assert none.records == [] and none.total == 0
