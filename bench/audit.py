@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 import httpx
 from sqlalchemy.engine import make_url
 
@@ -131,8 +132,6 @@ async def sqlite_store() -> AsyncIterator[str]:
 @contextlib.asynccontextmanager
 async def postgres_store(admin_url: str) -> AsyncIterator[str]:
     """A migrated temporary database on the server of ``admin_url``, dropped afterwards."""
-    import asyncpg
-
     name = f"homeroom_bench_{secrets.token_hex(4)}"
     dsn = make_url(admin_url).set(drivername="postgresql").render_as_string(hide_password=False)
     admin = await asyncpg.connect(dsn)
@@ -154,8 +153,6 @@ async def postgres_store(admin_url: str) -> AsyncIterator[str]:
 
 async def postgres_reachable(admin_url: str) -> str | None:
     """``None`` when the server answers, else why not."""
-    import asyncpg
-
     dsn = make_url(admin_url).set(drivername="postgresql").render_as_string(hide_password=False)
     try:
         conn = await asyncio.wait_for(asyncpg.connect(dsn), 5)
@@ -232,7 +229,8 @@ async def dashboard_ratio(
         for _ in range(warmup):
             await _post(client, off)
             await _post(client, on)
-        off_times, on_times = [], []
+        off_times: list[float] = []
+        on_times: list[float] = []
         for n in range(rounds):
             order = ((off, off_times), (on, on_times)) if n % 2 == 0 else ((on, on_times), (off, off_times))
             for target, times in order:

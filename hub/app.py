@@ -18,11 +18,13 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from hub.audit import AuditEvent, AuditLog, AuditUnavailable, EventKind, purpose_from, run_retention
 from hub.auth import IdentityProviderUnavailable, Principal, TokenRejected, authenticate
 from hub.graphiql import graphiql_page
 from hub.runtime import Hub
 from hub.schema import HubSchema, build_schema
 from hub.schema.context import HubContext
+from hub.store import create_engine
 
 __all__ = ["create_app"]
 
@@ -95,15 +97,41 @@ async def _read_operation(request: Request) -> tuple[str, dict[str, Any] | None,
     return query, variables, operation
 
 
+async def _record_rejected_token(hub: Hub, request: Request, purpose: str | None) -> None:
+    """A refused token is a security event an admin can review (best effort:
+    the request is refused whether or not it can be written)."""
+    if hub.audit is None:
+        return
+    peer = f"ip:{request.client.host}" if request.client else None
+    event = AuditEvent.create(
+        EventKind.REJECTED_TOKEN, client=peer, purpose=purpose, outcome="UNAUTHENTICATED"
+    )
+    with contextlib.suppress(AuditUnavailable):
+        await hub.audit.record(event)
+
+
+def _note_response(context: HubContext) -> None:
+    """What this response discloses, for the audit: taken from the scope that
+    admitted the rows, so it names exactly the students whose rows left."""
+    scope = context.data.scope if context.data is not None else None
+    if scope is not None:
+        for type_name, names in scope.disclosed_fields.items():
+            if names:
+                context.disclosures.fields(type_name, names)
+        context.disclosures.students(scope.disclosed_students)
+
+
 def create_app(
     hub: Hub,
     schema: HubSchema | None = None,
     *,
     personas: dict[str, Any] | None = None,
+    store_url: str | None = None,
     watch_policy: bool = True,
 ) -> Starlette:
     """The ASGI app serving ``hub``. ``personas`` (demo only) feed the
-    persona switcher of the GraphiQL page."""
+    persona switcher of the GraphiQL page; ``store_url`` names the database of
+    the disclosure audit log (without it nothing is audited: tests only)."""
     server = hub.settings.server
     schema = schema or build_schema(
         max_depth=server.max_depth, max_aliases=server.max_aliases, max_tokens=server.max_tokens
@@ -117,6 +145,7 @@ def create_app(
     async def graphql_post(request: Request) -> Response:
         if not hub.ready:
             return JSONResponse(_error_body("sources are still loading", "NOT_READY"), status_code=503)
+        purpose = purpose_from(request.headers)
         try:
             principal = await _authenticate(hub, request)
         except IdentityProviderUnavailable as exc:
@@ -126,6 +155,7 @@ def create_app(
                 headers={"Retry-After": "30"},
             )
         except TokenRejected as exc:
+            await _record_rejected_token(hub, request, purpose)
             return _unauthenticated(str(exc))
         try:
             query, variables, operation = await _read_operation(request)
@@ -156,6 +186,27 @@ def create_app(
                 }
                 for f in context.data.failures
             )
+        if hub.audit is not None:
+            _note_response(context)
+            events = context.disclosures.events(
+                subject=principal.subject,
+                roles=principal.roles,
+                client=principal.client,
+                operation=context.operation or operation,
+                query=query,
+                purpose=purpose,
+                outcome="partial" if errors else "ok",
+            )
+            try:
+                for event in events:
+                    await hub.audit.record(event)
+            except AuditUnavailable:
+                if context.disclosures.discloses:
+                    # Fail closed: what cannot be audited is not disclosed.
+                    return JSONResponse(
+                        _error_body("the audit log cannot be written; no data was sent", "AUDIT_UNAVAILABLE"),
+                        status_code=503,
+                    )
         body: dict[str, Any] = {"data": result.data}
         if errors:
             body["errors"] = errors
@@ -199,6 +250,12 @@ def create_app(
                 except TokenRejected as exc:
                     log.warning("sign-in: %s; its tokens are refused until it answers", exc)
         stop = asyncio.Event()
+        engine = create_engine(store_url) if store_url else None
+        retention: asyncio.Task[None] | None = None
+        if engine is not None:
+            # The engine belongs to the serving loop, so it is made here.
+            hub.audit = AuditLog(engine)
+            retention = asyncio.create_task(run_retention(hub.audit, hub.settings.audit.retention_days, stop))
         watcher: asyncio.Task[None] | None = None
         if watch_policy and hub.settings.policy.watch and hasattr(hub.policy, "watch"):
             watcher = asyncio.create_task(hub.policy.watch(stop))
@@ -210,6 +267,14 @@ def create_app(
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await watcher
+            if retention is not None:
+                retention.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await retention
+            if hub.audit is not None and engine is not None:
+                await hub.audit.aclose()
+                hub.audit = None
+                await engine.dispose()
             await hub.registry.aclose()
             for signer in hub.signers:
                 close = getattr(signer, "aclose", None)

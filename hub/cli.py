@@ -81,6 +81,14 @@ def serve(
 
     _logging()
     settings = _load(config)
+    from hub.store import StoreError, ensure_up_to_date, redact_url, store_url
+
+    url = store_url(settings)
+    try:
+        asyncio.run(ensure_up_to_date(url, config))
+    except StoreError as exc:
+        raise _fail(str(exc)) from None
+    log.info("audit log and identity links in %s", redact_url(url))
     signers: list[Verifier] = []
     oidc = settings.auth.oidc()
     if oidc is not None:
@@ -102,7 +110,7 @@ def serve(
     if not signers:
         log.warning("no sign-in method is configured: every request will be refused (401)")
     _run(
-        create_app(hub),
+        create_app(hub, store_url=url),
         host if host is not None else settings.server.host,
         port if port is not None else settings.server.port,
     )
@@ -136,16 +144,22 @@ def demo(
     ),
     tokens_out: Annotated[Path | None, typer.Option(help="also write the persona tokens as JSON")] = None,
     seed: Annotated[int, typer.Option(help="generator seed")] = 7,
+    store_url: Annotated[
+        str, typer.Option(help="database of the demo's audit log")
+    ] = "sqlite+aiosqlite:///homeroom-demo.db",
 ) -> None:
     """Generate (or reuse) a district, serve it on 127.0.0.1 and print persona tokens."""
     from hub.demo import prepare_demo
+    from hub.store import StoreError
 
     _logging()
     started = time.perf_counter()
     signer = DevSigner(secrets.token_bytes(32), issuer=DEMO_ISSUER)
     try:
-        prepared = asyncio.run(prepare_demo(data_dir, students=students, seed=seed, signer=signer))
-    except (ValueError, OSError) as exc:
+        prepared = asyncio.run(
+            prepare_demo(data_dir, students=students, seed=seed, signer=signer, store_url=store_url)
+        )
+    except (ValueError, OSError, StoreError) as exc:
         raise _fail(str(exc)) from None
     typer.echo(prepared.describe())
     tokens = prepared.tokens
@@ -167,13 +181,17 @@ def demo(
     _run(prepared.app, "127.0.0.1", port)
 
 
-def _mount_policy() -> None:
+def _mount_subcommands() -> None:
+    from hub.audit.cli import audit_app
     from hub.policy.cli import policy_app
+    from hub.store.cli import db_app
 
     app.add_typer(policy_app, name="policy", help="Check, test, explain and compare policy files.")
+    app.add_typer(db_app, name="db", help="Migrate and check the hub's database.")
+    app.add_typer(audit_app, name="audit", help="Verify, export and purge the disclosure audit log.")
 
 
-_mount_policy()
+_mount_subcommands()
 
 
 def main() -> None:

@@ -48,10 +48,14 @@ def _needs_generation(data_dir: Path, spec: DistrictSpec) -> bool:
     return existing != spec
 
 
-async def prepare_demo(data_dir: Path, *, students: int, seed: int, signer: DevSigner) -> PreparedDemo:
-    """Generate or reuse the data, open the source and choose the personas."""
+async def prepare_demo(
+    data_dir: Path, *, students: int, seed: int, signer: DevSigner, store_url: str | None = None
+) -> PreparedDemo:
+    """Generate or reuse the data, open the source, migrate the audit store
+    (SQLite by default: no set-up) and choose the personas."""
     from hub.app import create_app
     from hub.assemble import assemble
+    from hub.store import upgrade
 
     spec = DistrictSpec(students=students, seed=seed, today=dt.date.today())
     generated = is_generated(data_dir) or not (data_dir / "manifest.csv").exists()
@@ -74,7 +78,9 @@ async def prepare_demo(data_dir: Path, *, students: int, seed: int, signer: DevS
     personas = await pick_personas(hub.registry, hub.clock, settings.policy.grace_days)
     report = hub.registry.states[SOURCE_NAME].report
     tokens = {name: persona.as_json(signer) for name, persona in personas.items()}
-    app = create_app(hub, personas=tokens)
+    if store_url is not None:
+        await upgrade(store_url)
+    app = create_app(hub, personas=tokens, store_url=store_url)
     return PreparedDemo(
         app=app,
         personas=personas,

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from hub.audit import AuditLog
 from hub.auth import Principal, Verifier
 from hub.federation.clock import Clock
 from hub.federation.ids import decode_id
@@ -35,6 +36,8 @@ class Hub:
     signers: list[Verifier] = field(default_factory=list)
     clock: Clock = field(default_factory=Clock)
     ready: bool = False
+    # The disclosure log; None only where auditing is off (tests, benchmarks).
+    audit: AuditLog | None = None
     # sourcedId -> roster person: ids only, never personal fields.
     _people: dict[str, CallerPerson | None] = field(default_factory=dict)
 

@@ -17,11 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from hub.auth.config import OidcOptions
 
 __all__ = [
+    "AuditSettings",
     "AuthSettings",
     "PolicySettings",
     "ServerSettings",
     "Settings",
     "SettingsError",
+    "StoreSettings",
     "load_settings",
 ]
 
@@ -73,6 +75,21 @@ class PolicySettings(_Table):
     watch: bool = True
 
 
+class StoreSettings(_Table):
+    """``[store]``: the hub's own database (audit log, identity links, policy
+    reloads). ``$HOMEROOM_STORE_URL`` overrides it, so a password can stay out
+    of the file."""
+
+    url: str = "sqlite+aiosqlite:///homeroom.db"
+
+
+class AuditSettings(_Table):
+    """``[audit]``: how long disclosure records are kept (FERPA asks for as
+    long as the education record itself; five years by default)."""
+
+    retention_days: int = Field(default=1825, ge=1)
+
+
 class Settings(_Table):
     """Everything ``homeroom serve`` needs. ``sources`` stay raw tables here;
     each is validated by its adapter's own config model at start-up."""
@@ -80,6 +97,8 @@ class Settings(_Table):
     server: ServerSettings = ServerSettings()
     auth: AuthSettings = AuthSettings()
     policy: PolicySettings = PolicySettings()
+    store: StoreSettings = StoreSettings()
+    audit: AuditSettings = AuditSettings()
     sources: tuple[dict[str, Any], ...] = ()
     base_dir: Path = Path(".")
 

@@ -20,6 +20,7 @@ from hub.federation.clock import Clock
 from hub.personas import Persona, pick_personas
 from hub.runtime import Hub
 from hub.settings import load_settings
+from hub.store import upgrade
 from hub.testing import DistrictSpec, generate_district
 
 TODAY = dt.date(2026, 11, 18)  # a Wednesday inside the generated school year
@@ -64,7 +65,11 @@ class RunningHub:
 
 @asynccontextmanager
 async def running_hub(
-    data_dir: Path, *, policy_dir: Path | None = None, today: dt.date = TODAY
+    data_dir: Path,
+    *,
+    policy_dir: Path | None = None,
+    today: dt.date = TODAY,
+    store_url: str | None = None,
 ) -> AsyncIterator[RunningHub]:
     """Open a hub over the OneRoster CSV set in ``data_dir``."""
     signer = DevSigner(secrets.token_bytes(32))
@@ -75,7 +80,9 @@ async def running_hub(
         overrides["policy"] = {"dir": str(policy_dir), "watch": False}
     settings = load_settings(None, **overrides)
     hub = assemble(settings, [signer], clock=Clock(fixed=today))
-    app = create_app(hub, watch_policy=False)
+    if store_url is not None:
+        await upgrade(store_url)
+    app = create_app(hub, watch_policy=False, store_url=store_url)
     async with app.router.lifespan_context(app):
         personas = await pick_personas(hub.registry, hub.clock, settings.policy.grace_days)
         transport = httpx.ASGITransport(app=app)

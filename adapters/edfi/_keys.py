@@ -133,9 +133,9 @@ def grading_period_id(ref: Json) -> str | None:
 
 def course_id(ref: Json) -> str | None:
     """The id of a course from a ``courseReference`` (or a course)."""
-    org = ref.get("educationOrganizationId", _ref(ref, "educationOrganizationReference").get(
-        "educationOrganizationId"
-    ))
+    org = ref.get(
+        "educationOrganizationId", _ref(ref, "educationOrganizationReference").get("educationOrganizationId")
+    )
     return make_id("course", org, ref.get("courseCode"))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from adapters.edfi import _descriptors as d
 from adapters.edfi._keys import (
@@ -45,7 +45,9 @@ __all__ = [
     "attendance_event",
     "course",
     "course_grade",
+    "gradebook_entry_id",
     "grading_period",
+    "group_by",
     "guardian",
     "local_datetime",
     "organization",
@@ -108,6 +110,22 @@ def local_datetime(day: Any, time: Any, zone: dt.tzinfo) -> dt.datetime | None:
     return dt.datetime.combine(date, clock, tzinfo=zone).astimezone(dt.UTC)
 
 
+PersonT = TypeVar("PersonT", Student, Teacher, Guardian)
+
+
+def _named(record: PersonT, obj: Json) -> PersonT:
+    record.given_name = _str(obj.get("firstName"))
+    record.family_name = _str(obj.get("lastSurname"))
+    record.middle_name = _str(obj.get("middleName"))
+    record.preferred_name = _str(obj.get("preferredFirstName"))
+    return record
+
+
+def _rank(value: Any, default: int = 1_000_000) -> int:
+    """An ``orderOfPriority``-like number for sorting; missing ones sort last."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
 def _list(obj: Json, name: str) -> list[Json]:
     value = obj.get(name)
     return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
@@ -121,18 +139,8 @@ def _email(obj: Json) -> str | None:
 
 def _phone(obj: Json) -> str | None:
     phones = _list(obj, "telephones")
-    ranked = sorted(phones, key=lambda p: p.get("orderOfPriority") if isinstance(p.get("orderOfPriority"), int)
-                    else 1_000_000)
+    ranked = sorted(phones, key=lambda phone: _rank(phone.get("orderOfPriority")))
     return _str(ranked[0].get("telephoneNumber")) if ranked else None
-
-
-def _names(obj: Json) -> dict[str, str | None]:
-    return {
-        "given_name": _str(obj.get("firstName")),
-        "family_name": _str(obj.get("lastSurname")),
-        "middle_name": _str(obj.get("middleName")),
-        "preferred_name": _str(obj.get("preferredFirstName")),
-    }
 
 
 # -- organizations and calendar ---------------------------------------------------
@@ -283,17 +291,16 @@ def _first(seoas: Sequence[Json], name: str) -> Any:
     return next((seoa[name] for seoa in seoas if seoa.get(name) not in (None, "", [])), None)
 
 
-def _enrolled_schools(ssas: Sequence[Json], today: dt.date) -> list[Json]:
-    """A student's school associations not withdrawn before ``today``, primary first, newest first."""
-    current = [
-        ssa
-        for ssa in ssas
-        if (left := read_date(ssa.get("exitWithdrawDate"))) is None or left >= today
-    ] or list(ssas)
+def _enrolled_schools(ssas: Sequence[Json]) -> list[Json]:
+    """A student's school associations without an exit (all, when every one has
+    ended), primary first, then the newest entry first."""
+    current = [ssa for ssa in ssas if read_date(ssa.get("exitWithdrawDate")) is None] or list(ssas)
     return sorted(
         current,
-        key=lambda ssa: (ssa.get("primarySchool") is not True, -(read_date(ssa.get("entryDate")) or
-                                                                  dt.date.min).toordinal()),
+        key=lambda ssa: (
+            ssa.get("primarySchool") is not True,
+            -(read_date(ssa.get("entryDate")) or dt.date.min).toordinal(),
+        ),
     )
 
 
@@ -306,15 +313,16 @@ def student(
     special_education: bool | None,
     guardian_kind: str,
     opt_out_indicator: str,
-    today: dt.date,
 ) -> Student | None:
     """A student; ``None`` for associations that were not read (their fields stay empty)."""
     unique_id = obj.get("studentUniqueId")
     vendor_id = make_id("student", unique_id)
     if vendor_id is None:
         return None
-    record = Student(vendor_id=vendor_id, identifier=str(unique_id), birth_date=read_date(obj.get("birthDate")),
-                     **_names(obj))
+    record = _named(
+        Student(vendor_id=vendor_id, identifier=str(unique_id), birth_date=read_date(obj.get("birthDate"))),
+        obj,
+    )
     if seoas is not None:
         record.sex = d.lookup(d.SEXES, _first(seoas, "sexDescriptor"))
         record.races = _races(next((s for s in seoas if _list(s, "races")), {})) if seoas else None
@@ -327,42 +335,48 @@ def student(
     elif special_education is not None:
         record.programs = ("IEP",) if special_education else ()
     if ssas is not None:
-        schools = _enrolled_schools(ssas, today)
+        schools = _enrolled_schools(ssas)
         if schools:
             record.grade_level = d.lookup(d.GRADE_LEVELS, schools[0].get("entryGradeLevelDescriptor"))
             record.school_id = edorg_id(ref(schools[0], "schoolReference").get("schoolId"))
         ids = (edorg_id(ref(ssa, "schoolReference").get("schoolId")) for ssa in schools)
         record.school_ids = tuple(dict.fromkeys(school for school in ids if school))
     if contact_links is not None:
-        ids = (make_id(guardian_kind, ref(link, f"{guardian_kind}Reference").get(f"{guardian_kind}UniqueId"))
-               for link in contact_links)
+        ids = (
+            make_id(guardian_kind, ref(link, f"{guardian_kind}Reference").get(f"{guardian_kind}UniqueId"))
+            for link in contact_links
+        )
         record.guardian_ids = tuple(dict.fromkeys(guardian for guardian in ids if guardian))
     return record
 
 
-def teacher(obj: Json, assignments: Sequence[Json] | None, today: dt.date) -> Teacher | None:
+def teacher(obj: Json, assignments: Sequence[Json] | None) -> Teacher | None:
     """A staff member; role and schools from their education organization assignments."""
     unique_id = obj.get("staffUniqueId")
     vendor_id = make_id("staff", unique_id)
     if vendor_id is None:
         return None
-    record = Teacher(
-        vendor_id=vendor_id,
-        identifier=str(unique_id),
-        email=_email(obj),
-        username=_str(obj.get("loginId")),
-        phone=_phone(obj),
-        **_names(obj),
+    record = _named(
+        Teacher(
+            vendor_id=vendor_id,
+            identifier=str(unique_id),
+            email=_email(obj),
+            username=_str(obj.get("loginId")),
+            phone=_phone(obj),
+        ),
+        obj,
     )
     if assignments is not None:
-        current = [a for a in assignments if (end := read_date(a.get("endDate"))) is None or end >= today]
+        current = [a for a in assignments if read_date(a.get("endDate")) is None]
         ranked = sorted(
             current or list(assignments),
-            key=lambda a: a.get("orderOfAssignment") if isinstance(a.get("orderOfAssignment"), int) else 1_000,
+            key=lambda a: _rank(a.get("orderOfAssignment")),
         )
         roles = (d.lookup(d.STAFF_ROLES, a.get("staffClassificationDescriptor")) for a in ranked)
         record.role = next((role for role in roles if role), None)
-        orgs = (edorg_id(ref(a, "educationOrganizationReference").get("educationOrganizationId")) for a in ranked)
+        orgs = (
+            edorg_id(ref(a, "educationOrganizationReference").get("educationOrganizationId")) for a in ranked
+        )
         record.school_ids = tuple(dict.fromkeys(org for org in orgs if org))
     return record
 
@@ -373,13 +387,15 @@ def guardian(obj: Json, kind: str, links: Sequence[Json] | None) -> Guardian | N
     vendor_id = make_id(kind, unique_id)
     if vendor_id is None:
         return None
-    record = Guardian(
-        vendor_id=vendor_id,
-        identifier=str(unique_id),
-        email=_email(obj),
-        username=_str(obj.get("loginId")),
-        phone=_phone(obj),
-        **_names(obj),
+    record = _named(
+        Guardian(
+            vendor_id=vendor_id,
+            identifier=str(unique_id),
+            email=_email(obj),
+            username=_str(obj.get("loginId")),
+            phone=_phone(obj),
+        ),
+        obj,
     )
     if links is not None:
         ranked = sorted(links, key=lambda link: link.get("primaryContactStatus") is not True)
@@ -400,7 +416,9 @@ def student_enrollment(obj: Json) -> Enrollment | None:
     section_ref = ref(obj, "sectionReference")
     student_ref = ref(obj, "studentReference")
     unique_id = student_ref.get("studentUniqueId")
-    vendor_id = make_id("studentSectionAssociation", unique_id, *section_parts(section_ref), obj.get("beginDate"))
+    vendor_id = make_id(
+        "studentSectionAssociation", unique_id, *section_parts(section_ref), obj.get("beginDate")
+    )
     if vendor_id is None:
         return None
     return Enrollment(
@@ -418,7 +436,9 @@ def staff_enrollment(obj: Json) -> Enrollment | None:
     """A staffSectionAssociation as a teacher (or aide) enrollment."""
     section_ref = ref(obj, "sectionReference")
     unique_id = ref(obj, "staffReference").get("staffUniqueId")
-    vendor_id = make_id("staffSectionAssociation", unique_id, *section_parts(section_ref), obj.get("beginDate"))
+    vendor_id = make_id(
+        "staffSectionAssociation", unique_id, *section_parts(section_ref), obj.get("beginDate")
+    )
     if vendor_id is None:
         return None
     position = d.CLASSROOM_POSITIONS.get(d.fold(code_value(obj.get("classroomPositionDescriptor")) or ""))
@@ -499,7 +519,8 @@ def course_grade(obj: Json) -> CourseGrade | None:
         period.get("schoolId"),
         period.get("schoolYear"),
         code_value(period.get("gradingPeriodDescriptor")),
-        period.get("gradingPeriodName") if period.get("gradingPeriodName") not in (None, "")
+        period.get("gradingPeriodName")
+        if period.get("gradingPeriodName") not in (None, "")
         else period.get("periodSequence"),
     )
     unique_id = enrolment.get("studentUniqueId")
@@ -544,7 +565,11 @@ def attendance_event(obj: Json, kind: str) -> AttendanceEvent | None:
         section_ref = ref(obj, "sectionReference")
         school = section_ref.get("schoolId")
         vendor_id = make_id(
-            "studentSectionAttendanceEvent", unique_id, *section_parts(section_ref), obj.get("eventDate"), category
+            "studentSectionAttendanceEvent",
+            unique_id,
+            *section_parts(section_ref),
+            obj.get("eventDate"),
+            category,
         )
         section = section_id(section_ref)
     if vendor_id is None:

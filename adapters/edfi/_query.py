@@ -23,7 +23,7 @@ Params = Mapping[str, str]
 """One search: property name -> value, AND-ed."""
 
 # (resource, reference, property) -> the name Ed-Fi gives the search parameter.
-_RENAMED = {
+_RENAMED: dict[tuple[str, str, str], str] = {
     ("grades", "gradingPeriodReference", "schoolYear"): "gradingPeriodSchoolYear",
     ("sections", "locationReference", "classroomIdentificationCode"): "locationClassroomIdentificationCode",
     ("sections", "locationReference", "schoolId"): "locationSchoolId",
@@ -51,7 +51,7 @@ def searchable(resource: str, item: Mapping[str, Any]) -> dict[str, str]:
                     continue
                 rendered = text(inner_value)
                 if rendered is not None:
-                    found.setdefault(_RENAMED.get((resource, name, inner), inner), rendered)
+                    found.setdefault(_RENAMED.get((resource, name, str(inner)), str(inner)), rendered)
             continue
         rendered = text(value)
         if rendered is not None:

@@ -5,7 +5,9 @@ batch of look-ups (a page of students' associations, fifty section ids) is
 therefore either one search per value or one read of the whole collection,
 filtered here. :meth:`CollectionReader.search` picks the cheaper by request
 count: it asks the collection's size once (``limit=1&totalCount=true``) and
-reads it whole when that takes fewer pages than there are searches. The
+reads it whole when that takes at most a quarter as many pages as there are
+searches (a full page weighs about four small answers, at the vendor and on
+the wire, so page count alone would favour reading too much). The
 searches themselves run concurrently, bounded by the source's
 ``max_concurrency`` (the :class:`VendorClient` holds that many slots).
 """
@@ -26,6 +28,7 @@ __all__ = ["Catalogue", "CollectionReader"]
 
 Json = dict[str, Any]
 TOTAL_HEADER = "Total-Count"
+_PAGE_WEIGHT = 4  # a full page costs about as much as this many one-value searches
 
 
 def _items(body: Any) -> Sequence[Any]:
@@ -44,11 +47,24 @@ def _objects(client: VendorClient, path: str, items: Sequence[Any]) -> list[Json
 class CollectionReader:
     """Reads the collections under ``data_path`` (``/data/v3/ed-fi``) of one source."""
 
-    def __init__(self, client: VendorClient, data_path: str, page_size: int) -> None:
+    def __init__(
+        self,
+        client: VendorClient,
+        data_path: str,
+        page_size: int,
+        *,
+        count_ttl: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.client = client
         self.data_path = data_path.strip("/")
         self.page_size = page_size
         self._paging = OffsetLimitPaging(items_of=_items, total_header=TOTAL_HEADER)
+        # Sizes only steer the choice between searching and reading whole, and
+        # change slowly: kept a while, they save a request per batch.
+        self._count_ttl = count_ttl
+        self._clock = clock
+        self._counts: dict[str, tuple[float, int | None]] = {}
 
     def path(self, resource: str) -> str:
         """The path of ``resource`` relative to the source's ``base_url``."""
@@ -72,11 +88,20 @@ class CollectionReader:
         return found
 
     async def count(self, resource: str) -> int | None:
-        """The size of ``resource`` (``None`` when the API does not say)."""
-        query = {"limit": 1, "offset": 0, "totalCount": "true"}
+        """The size of ``resource`` (``None`` when the API does not say), kept ``count_ttl`` seconds."""
+        kept = self._counts.get(resource)
+        if kept is not None and self._clock() - kept[0] < self._count_ttl:
+            return kept[1]
+        query: dict[str, str | int | float] = {"limit": 1, "offset": 0, "totalCount": "true"}
         _, headers = await self.client.get_json(self.path(resource), query)
         value = headers.get(TOTAL_HEADER, "").strip()
-        return int(value) if value.isdigit() else None
+        size = int(value) if value.isdigit() else None
+        self._counts[resource] = (self._clock(), size)
+        return size
+
+    def forget(self) -> None:
+        """Drop the sizes kept."""
+        self._counts.clear()
 
     async def search(self, resource: str, searches: Sequence[Params]) -> list[Json]:
         """Items of ``resource`` found by any of ``searches``, each item once.
@@ -89,7 +114,7 @@ class CollectionReader:
             return []
         if len(unique) > 1:
             size = await self.count(resource)
-            if size is not None and math.ceil(size / self.page_size) < len(unique):
+            if size is not None and math.ceil(size / self.page_size) * _PAGE_WEIGHT <= len(unique):
                 everything = await self.read(resource)
                 return [item for item in everything if matches_any(resource, item, unique)]
         results = await asyncio.gather(*(self.read(resource, search) for search in unique))
@@ -111,7 +136,9 @@ class Catalogue:
     Concurrent readers of the same collection share one read.
     """
 
-    def __init__(self, reader: CollectionReader, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, reader: CollectionReader, ttl: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._reader = reader
         self._ttl = ttl
         self._clock = clock

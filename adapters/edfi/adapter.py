@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -12,7 +11,7 @@ import httpx
 from adapters.edfi import _mapping as m
 from adapters.edfi._catalogue import catalogue_records
 from adapters.edfi._entities import Source, guardian_names, sources
-from adapters.edfi._keys import make_id, section_parts
+from adapters.edfi._keys import course_id, make_id, section_id, section_parts
 from adapters.edfi._query import Params
 from adapters.edfi._reader import Catalogue, CollectionReader
 from adapters.edfi.config import EdFiConfig
@@ -31,19 +30,34 @@ from hub.sdk.http import BasicTokenAuth, Timing, VendorClient
 
 __all__ = ["CATALOGUE_ENTITIES", "EdFiAdapter", "capabilities"]
 
-_PERSON = frozenset({"given_name", "family_name", "middle_name", "preferred_name", "email", "username", "identifier"})
+_PERSON = frozenset(
+    {"given_name", "family_name", "middle_name", "preferred_name", "email", "username", "identifier"}
+)
 _SEOA_FIELDS = frozenset(
     {"sex", "races", "hispanic_or_latino", "email", "username", "programs", "directory_opt_out"}
 )
 _SSA_FIELDS = frozenset({"grade_level", "school_id", "school_ids"})
-DATE_FROM, DATE_TO = "date_from", "date_to"
+DATE_FROM, DATE_TO, SEARCH = "date_from", "date_to", "search"
+_NAME_PARTS = ("given_name", "preferred_name", "middle_name", "family_name")
 
 _FIELDS: dict[Entity, frozenset[str]] = {
     Entity.ORGANIZATION: frozenset({"name", "type", "identifier", "parent_id"}),
-    Entity.ACADEMIC_SESSION: frozenset({"title", "type", "start_date", "end_date", "school_year", "parent_id"}),
+    Entity.ACADEMIC_SESSION: frozenset(
+        {"title", "type", "start_date", "end_date", "school_year", "parent_id"}
+    ),
     Entity.COURSE: frozenset({"title", "course_code", "grades", "subjects", "org_id"}),
     Entity.SECTION: frozenset(
-        {"title", "class_code", "location", "periods", "subjects", "grades", "course_id", "school_id", "term_ids"}
+        {
+            "title",
+            "class_code",
+            "location",
+            "periods",
+            "subjects",
+            "grades",
+            "course_id",
+            "school_id",
+            "term_ids",
+        }
     ),
     Entity.STUDENT: _PERSON
     | {
@@ -71,9 +85,9 @@ _FILTERS: dict[Entity, frozenset[str]] = {
     Entity.ACADEMIC_SESSION: frozenset({"type", "parent_id"}),
     Entity.COURSE: frozenset({"org_id"}),
     Entity.SECTION: frozenset({"school_id", "course_id", "term_ids"}),
-    Entity.STUDENT: frozenset({"school_id", "grade_level", "guardian_ids"}),
-    Entity.TEACHER: frozenset({"school_ids", "role"}),
-    Entity.GUARDIAN: frozenset({"student_ids"}),
+    Entity.STUDENT: frozenset({"school_id", "grade_level", "guardian_ids", "email", SEARCH}),
+    Entity.TEACHER: frozenset({"school_ids", "role", "email", SEARCH}),
+    Entity.GUARDIAN: frozenset({"student_ids", "email"}),
     Entity.ENROLLMENT: frozenset({"section_id", "person_id", "role", "school_id"}),
     Entity.ASSIGNMENT: frozenset({"section_id"}),
     Entity.SCORE: frozenset({"student_id", "assignment_id", "section_id"}),
@@ -109,10 +123,23 @@ def _project(record: Record, fields: frozenset[str]) -> Record:
 
 def _needed(request: FetchRequest) -> frozenset[str]:
     """Attributes to build: those asked for and those the filters test."""
-    names = set(request.fields) | (set(request.filters) - {DATE_FROM, DATE_TO})
+    names = set(request.fields) | (set(request.filters) - {DATE_FROM, DATE_TO, SEARCH})
     if DATE_FROM in request.filters or DATE_TO in request.filters:
         names.add("date")
+    if SEARCH in request.filters:
+        names.update(_NAME_PARTS)
     return frozenset(names - {"vendor_id"})
+
+
+def _passes(record: Record, filters: Mapping[str, tuple[str, ...]]) -> bool:
+    """:func:`matches`, plus ``search``: every word of the term in the person's names, case-blind."""
+    terms = filters.get(SEARCH)
+    if terms:
+        text = " ".join(str(part) for name in _NAME_PARTS if (part := getattr(record, name, None))).casefold()
+        if not all(word in text for word in terms[0].casefold().split()):
+            return False
+        filters = {name: values for name, values in filters.items() if name != SEARCH}
+    return matches(record, filters)
 
 
 def _unique_ids(items: Sequence[m.Json], reference: str | None, name: str) -> list[Params]:
@@ -162,7 +189,9 @@ class EdFiAdapter:
             hint=f"check {config.secret_names()} and token_url",
         )
         self._client = VendorClient(config, auth, transport=transport, timing=timing)
-        self._reader = CollectionReader(self._client, config.data_path, config.page_size)
+        self._reader = CollectionReader(
+            self._client, config.data_path, config.page_size, count_ttl=config.catalogue_ttl
+        )
         self._catalogue = Catalogue(self._reader, config.catalogue_ttl)
         self._sources = sources(config.data_standard)
         self._guardians = guardian_names(config.data_standard)
@@ -181,6 +210,7 @@ class EdFiAdapter:
     async def open(self) -> LoadReport:
         """Check the token endpoint, the credentials and the API path with one small read."""
         self._catalogue.forget()
+        self._reader.forget()
         async with self._client.deadline():
             total = await self._reader.count("schools")
         return LoadReport(counts={"schools": total} if total is not None else {})
@@ -196,20 +226,21 @@ class EdFiAdapter:
         self._check(request)
         if request.ids is not None and not request.ids:
             return FetchResult(records=[], total=0)
-        kind, position = self._cursor(request.cursor)
+        kind, first, second = self._cursor(request.cursor)
         needed = _needed(request)
         async with self._client.deadline():
             if request.entity in CATALOGUE_ENTITIES:
+                if kind == "s":
+                    raise UnsupportedRequest(self.name, "paging cursor no longer valid; start the list again")
                 records = await catalogue_records(self._catalogue, request.entity)
-                return self._paged(records, request, position)
+                return self._paged(records, request, first)
             if kind != "s":
                 found = await self._searched(request, needed)
                 if found is not None:
-                    return self._paged(found, request, position)
+                    return self._paged(found, request, first)
                 if kind == "m":
                     raise UnsupportedRequest(self.name, "paging cursor no longer valid; start the list again")
-            collection, offset = divmod(position, 1 << 40) if kind == "s" else (0, 0)
-            return await self._scan(request, needed, collection, offset)
+            return await self._scan(request, needed, first, second)
 
     def _check(self, request: FetchRequest) -> None:
         support = self._capabilities.entities.get(request.entity)
@@ -217,7 +248,9 @@ class EdFiAdapter:
             raise UnsupportedRequest(self.name, f"entity {request.entity} is not served")
         unknown = request.fields - support.fields - {"vendor_id"}
         if unknown:
-            raise UnsupportedRequest(self.name, f"{request.entity} fields not served: {', '.join(sorted(unknown))}")
+            raise UnsupportedRequest(
+                self.name, f"{request.entity} fields not served: {', '.join(sorted(unknown))}"
+            )
         unfiltered = set(request.filters) - support.filters
         if unfiltered:
             raise UnsupportedRequest(
@@ -230,23 +263,21 @@ class EdFiAdapter:
         if request.limit is not None and request.limit < 0:
             raise UnsupportedRequest(self.name, "limit must not be negative")
 
-    def _cursor(self, cursor: str | None) -> tuple[str, int]:
-        """``("", 0)``, ``("m", position)`` or ``("s", collection << 40 | offset)``."""
+    def _cursor(self, cursor: str | None) -> tuple[str, int, int]:
+        """``("", 0, 0)``, ``("m", position, 0)`` or ``("s", collection, offset)``."""
         if cursor is None:
-            return "", 0
+            return "", 0, 0
         kind, rest = cursor[:1], cursor[1:]
         if kind == "m" and rest.isascii() and rest.isdigit():
-            return kind, int(rest)
+            return kind, int(rest), 0
         collection, dot, offset = rest.partition(".")
         if kind == "s" and dot and all(p.isascii() and p.isdigit() for p in (collection, offset)):
-            return kind, (int(collection) << 40) | int(offset)
+            return kind, int(collection), int(offset)
         raise UnsupportedRequest(self.name, "unknown paging cursor (not one this source returned)")
 
     def _paged(self, records: Sequence[Record], request: FetchRequest, start: int) -> FetchResult:
         ids = frozenset(request.ids) if request.ids is not None else None
-        rows = [
-            r for r in records if (ids is None or r.vendor_id in ids) and matches(r, request.filters)
-        ]
+        rows = [r for r in records if (ids is None or r.vendor_id in ids) and _passes(r, request.filters)]
         end = len(rows) if request.limit is None else min(len(rows), start + request.limit)
         page = [_project(record, request.fields) for record in rows[start:end]]
         return FetchResult(records=page, next_cursor=f"m{end}" if end < len(rows) else None, total=len(rows))
@@ -271,7 +302,9 @@ class EdFiAdapter:
         if push is not None:
             return [s for v in values if (s := push(v)) is not None]
         via = collection.vias[driver]
-        links = await self._reader.search(via.resource, [s for v in values if (s := via.search(v)) is not None])
+        links = await self._reader.search(
+            via.resource, [s for v in values if (s := via.search(v)) is not None]
+        )
         return [s for item in links if (s := via.target(item)) is not None]
 
     async def _searched(self, request: FetchRequest, needed: frozenset[str]) -> list[Record] | None:
@@ -321,10 +354,12 @@ class EdFiAdapter:
                 built = await self._build(request.entity, source, page.items, needed)
                 start = int(page.position)
                 for position, record in enumerate(built):
-                    if record is None or not matches(record, request.filters):
+                    if record is None or not _passes(record, request.filters):
                         continue
                     if limit is not None and len(taken) >= limit:
-                        return FetchResult(self._projected(taken, request), f"s{index}.{start + position}", total)
+                        return FetchResult(
+                            self._projected(taken, request), f"s{index}.{start + position}", total
+                        )
                     taken.append(record)
                 if limit is not None and len(taken) >= limit:
                     following = self._following(page.next, index, len(collections))
@@ -349,18 +384,18 @@ class EdFiAdapter:
     ) -> list[Record | None]:
         """The records of ``items`` (``None`` for unusable ones), joined as ``needed`` asks."""
         objects: list[m.Json] = [item if isinstance(item, dict) else {} for item in items]
-        today = dt.date.today()
         if entity is Entity.STUDENT:
-            return await self._students(objects, needed, today)
+            return await self._students(objects, needed)
         if entity is Entity.TEACHER:
             links = None
             if needed & {"role", "school_ids"}:
                 found = await self._reader.search(
-                    "staffEducationOrganizationAssignmentAssociations", _unique_ids(objects, None, "staffUniqueId")
+                    "staffEducationOrganizationAssignmentAssociations",
+                    _unique_ids(objects, None, "staffUniqueId"),
                 )
                 links = m.group_by(found, "staffReference", "staffUniqueId")
             return [
-                m.teacher(o, links.get(str(o.get("staffUniqueId")), []) if links is not None else None, today)
+                m.teacher(o, links.get(str(o.get("staffUniqueId")), []) if links is not None else None)
                 for o in objects
             ]
         if entity is Entity.GUARDIAN:
@@ -370,7 +405,11 @@ class EdFiAdapter:
                 found = await self._reader.search(names.links, _unique_ids(objects, None, names.unique_id))
                 grouped = m.group_by(found, names.reference, names.unique_id)
             return [
-                m.guardian(o, names.kind, grouped.get(str(o.get(names.unique_id)), []) if grouped is not None else None)
+                m.guardian(
+                    o,
+                    names.kind,
+                    grouped.get(str(o.get(names.unique_id)), []) if grouped is not None else None,
+                )
                 for o in objects
             ]
         if entity is Entity.SECTION:
@@ -389,7 +428,7 @@ class EdFiAdapter:
             return [m.attendance_event(o, kind) for o in objects]
         raise UnsupportedRequest(self.name, f"entity {entity} is not served")
 
-    async def _students(self, objects: Sequence[m.Json], needed: frozenset[str], today: dt.date) -> list[Record | None]:
+    async def _students(self, objects: Sequence[m.Json], needed: frozenset[str]) -> list[Record | None]:
         searches = _unique_ids(objects, None, "studentUniqueId")
         names = self._guardians
         wanted = {
@@ -420,10 +459,9 @@ class EdFiAdapter:
                     seoas=of("studentEducationOrganizationAssociations", key),
                     ssas=of("studentSchoolAssociations", key),
                     contact_links=of(names.links, key),
-                    special_education=_in_program(special, today) if special is not None else None,
+                    special_education=_in_program(special) if special is not None else None,
                     guardian_kind=names.kind,
                     opt_out_indicator=self.config.directory_opt_out_indicator,
-                    today=today,
                 )
             )
         return records
@@ -432,16 +470,15 @@ class EdFiAdapter:
         offerings: dict[str | None, m.Json] = {}
         courses: dict[str | None, m.Json] = {}
         if needed & {"course_id", "subjects"}:
-            for offering in await self._catalogue.items("courseOfferings"):
-                key = make_id("o", offering.get("localCourseCode"), *_session_parts(offering))
-                offerings[key] = offering
+            for item in await self._catalogue.items("courseOfferings"):
+                offerings[make_id("o", item.get("localCourseCode"), *_session_parts(item))] = item
         if "subjects" in needed:
-            courses = {m.course_id_of(c): c for c in await self._catalogue.items("courses")}
+            courses = {course_id(c): c for c in await self._catalogue.items("courses")}
         records: list[Record | None] = []
         for obj in objects:
             reference = m.ref(obj, "courseOfferingReference")
             offering = offerings.get(make_id("o", *section_parts(reference)[:4]))
-            course = courses.get(m.course_id_of(m.ref(offering, "courseReference"))) if offering else None
+            course = courses.get(course_id(m.ref(offering, "courseReference"))) if offering else None
             records.append(m.section(obj, offering, course))
         return records
 
@@ -453,12 +490,15 @@ class EdFiAdapter:
                 entry = m.ref(obj, "gradebookEntryReference")
                 if entry.get("namespace") and entry.get("gradebookEntryIdentifier"):
                     searches.append(
-                        {"namespace": str(entry["namespace"]), "gradebookEntryIdentifier": str(entry["gradebookEntryIdentifier"])}
+                        {
+                            "namespace": str(entry["namespace"]),
+                            "gradebookEntryIdentifier": str(entry["gradebookEntryIdentifier"]),
+                        }
                     )
             for entry in await self._reader.search("gradebookEntries", searches):
                 entry_id = m.gradebook_entry_id(entry)
                 if entry_id is not None:
-                    sections[entry_id] = m.section_id_of(m.ref(entry, "sectionReference"))
+                    sections[entry_id] = section_id(m.ref(entry, "sectionReference"))
         return [m.score(o, sections, self._zone) for o in objects]
 
 
@@ -468,10 +508,10 @@ def _session_parts(offering: m.Json) -> tuple[Any, ...]:
     return school, session_ref.get("schoolYear"), session_ref.get("sessionName")
 
 
-def _in_program(associations: Sequence[m.Json], today: dt.date) -> bool:
-    """Whether a special education program association is running ``today`` (an IEP)."""
-    for association in associations:
-        begin, end = m.read_date(association.get("beginDate")), m.read_date(association.get("endDate"))
-        if (begin is None or begin <= today) and (end is None or end >= today):
-            return True
-    return False
+def _in_program(associations: Sequence[m.Json]) -> bool:
+    """Whether a special education program association is open (an IEP).
+
+    Open means no ``endDate``: the adapter keeps no clock of its own, so an
+    association ended in the future already counts as ended.
+    """
+    return any(m.read_date(association.get("endDate")) is None for association in associations)

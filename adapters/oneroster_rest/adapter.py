@@ -431,15 +431,15 @@ class OneRosterRestAdapter:
         self, objects: Sequence[tuple[int, m.Json]], joined: _Joined
     ) -> dict[str, str]:
         refs = {ref for _, obj in objects if (ref := _ref(obj.get("category")))}
-        wanted = sorted(refs - joined.asked)
-        if wanted:
-            joined.asked.update(wanted)
-            found = await self._reader.objects(
-                categories(self.version), "sourcedId,title", "sourcedId", wanted
-            )
-            for key, obj in found.items():
-                if isinstance(title := obj.get("title"), str) and title:
-                    joined.category_titles[key] = title
+        async with joined.lock:
+            wanted = sorted(refs - joined.asked)
+            if wanted:
+                joined.asked.update(wanted)
+                resource = categories(self.version)
+                found = await self._reader.objects(resource, "sourcedId,title", "sourcedId", wanted)
+                for key, obj in found.items():
+                    if isinstance(title := obj.get("title"), str) and title:
+                        joined.category_titles[key] = title
         return joined.category_titles
 
     async def _line_item_classes(
@@ -449,15 +449,15 @@ class OneRosterRestAdapter:
         refs = {
             ref for _, obj in objects if not _ref(obj.get("class")) and (ref := _ref(obj.get("lineItem")))
         }
-        wanted = sorted(refs - joined.asked)
-        if wanted:
-            joined.asked.update(wanted)
-            found = await self._reader.objects(
-                line_items(self.version), "sourcedId,class", "sourcedId", wanted
-            )
-            for key, obj in found.items():
-                if section := _ref(obj.get("class")):
-                    joined.line_item_classes[key] = section
+        async with joined.lock:
+            wanted = sorted(refs - joined.asked)
+            if wanted:
+                joined.asked.update(wanted)
+                resource = line_items(self.version)
+                found = await self._reader.objects(resource, "sourcedId,class", "sourcedId", wanted)
+                for key, obj in found.items():
+                    if section := _ref(obj.get("class")):
+                        joined.line_item_classes[key] = section
         return joined.line_item_classes
 
     async def _join_demographics(self, students: Sequence[Record]) -> None:

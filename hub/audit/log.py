@@ -4,7 +4,9 @@ Appends are serialised so that every event links to the one before it, whatever
 the number of hub processes: within a process by an asyncio lock, across
 processes by the database (``pg_advisory_xact_lock`` on PostgreSQL, the write
 lock taken by ``BEGIN IMMEDIATE`` on SQLite). The position (``seq``) is the
-chain head + 1, assigned under that lock, so positions have no gaps.
+chain head + 1, assigned under that lock, so positions have no gaps. The
+database checks it too: a trigger (initial migration) accepts an event only
+where it extends the head, then moves the head and indexes the students.
 
 :meth:`AuditLog.record` returns only once the event is committed; any failure
 becomes :class:`AuditUnavailable`, on which the caller must answer with an
@@ -442,8 +444,8 @@ class AuditLog:
         # One appender at a time per process; the database lock orders processes.
         self._lock = asyncio.Lock()
         # Appends reuse one connection and the head this process wrote last: a
-        # request's audit cost is then BEGIN, three writes and COMMIT. The
-        # cached head is only a guess, checked by the compare-and-set update.
+        # request's audit cost is then BEGIN, one INSERT and COMMIT. The cached
+        # head is only a guess: the append trigger refuses it when it is stale.
         self._writer: AsyncConnection | None = None
         self._cached_head: ChainHead | None = None
         self._contended = False
@@ -474,17 +476,19 @@ class AuditLog:
 
         Raises :class:`AuditUnavailable` if it cannot be committed.
         """
+        content = event.content()
+        canonical = canonical_content(content)  # outside the lock: it orders all appenders
         try:
             async with asyncio.timeout(self.timeout), self._lock:
                 try:
-                    return await self._append(event)
+                    return await self._append(content, canonical)
                 except DBAPIError as exc:
                     if not exc.connection_invalidated:
                         raise
                     # The held connection died (database restarted): one more
                     # try on a fresh one. Should the lost commit have landed,
                     # the event is recorded twice, never lost.
-                    return await self._append(event)
+                    return await self._append(content, canonical)
         except AuditUnavailable as exc:
             log.error("audit event NOT written: %s", exc.reason)
             raise
@@ -498,9 +502,7 @@ class AuditLog:
             # Held until commit: the next appender then reads the head we wrote.
             await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
 
-    async def _append(self, event: AuditEvent) -> int:
-        content = event.content()
-        canonical = canonical_content(content)
+    async def _append(self, content: dict[str, Any], canonical: bytes) -> int:
         guess = None if self._contended else self._cached_head
         try:
             head = await self._insert(content, canonical, guess)

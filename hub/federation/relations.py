@@ -84,9 +84,9 @@ class Relationships:
         self.taught_guardians = _Lazy(self._taught_guardians)
         self.school_guardians = _Lazy(self._school_guardians)
 
-    # -- upstream helpers (internal reads: explicit fields, never disclosed) --
+    # -- internal reads: explicit fields, never disclosed --
 
-    async def _get(
+    async def read(
         self,
         source: str,
         entity: Entity,
@@ -95,6 +95,8 @@ class Relationships:
         ids: Iterable[str] | None = None,
         filters: dict[str, tuple[str, ...]] | None = None,
     ) -> list[Record]:
+        """Every matching record with just ``fields`` (those the source has),
+        read to decide access; never handed to a resolver."""
         if entity not in self.registry.capabilities[source].entities:
             return []
         id_tuple = tuple(sorted(set(ids))) if ids is not None else None
@@ -129,9 +131,9 @@ class Relationships:
 
     async def _current_sections(self, source: str, section_ids: set[str]) -> set[str]:
         """Sections among ``section_ids`` that have a term running today."""
-        sections = await self._get(source, Entity.SECTION, ["term_ids"], ids=section_ids)
+        sections = await self.read(source, Entity.SECTION, ["term_ids"], ids=section_ids)
         term_ids = {t for s in sections for t in getattr(s, "term_ids", ())}
-        terms = await self._get(source, Entity.ACADEMIC_SESSION, ["start_date", "end_date"], ids=term_ids)
+        terms = await self.read(source, Entity.ACADEMIC_SESSION, ["start_date", "end_date"], ids=term_ids)
         running = {
             t.vendor_id
             for t in terms
@@ -146,7 +148,7 @@ class Relationships:
         }
 
     async def _enrolled_sections(self, source: str, person_ids: set[str], roles: frozenset[str]) -> set[str]:
-        rows = await self._get(
+        rows = await self.read(
             source,
             Entity.ENROLLMENT,
             ["section_id", "role", "begin_date", "end_date"],
@@ -160,7 +162,7 @@ class Relationships:
     async def _people_in_sections(
         self, source: str, section_ids: set[str], roles: frozenset[str]
     ) -> set[str]:
-        rows = await self._get(
+        rows = await self.read(
             source,
             Entity.ENROLLMENT,
             ["person_id", "role", "begin_date", "end_date"],
@@ -179,11 +181,11 @@ class Relationships:
         if not ids:
             return frozenset()
         if "directory_opt_out" in self.registry.supported_filters(source, Entity.STUDENT):
-            rows = await self._get(
+            rows = await self.read(
                 source, Entity.STUDENT, [], ids=ids, filters={"directory_opt_out": ("true",)}
             )
             return frozenset((source, row.vendor_id) for row in rows)
-        rows = await self._get(source, Entity.STUDENT, ["directory_opt_out"], ids=ids)
+        rows = await self.read(source, Entity.STUDENT, ["directory_opt_out"], ids=ids)
         # Unknown counts as opted out: directory information is opt-out, so
         # only a known "no" makes a student listable.
         listable = {row.vendor_id for row in of_type(rows, Student) if row.directory_opt_out is False}
@@ -195,7 +197,7 @@ class Relationships:
         if not self.person or self.person.entity is not Entity.GUARDIAN:
             return frozenset()
         source = self.person.source
-        rows = await self._get(source, Entity.GUARDIAN, ["student_ids"], ids=[self.person.vendor_id])
+        rows = await self.read(source, Entity.GUARDIAN, ["student_ids"], ids=[self.person.vendor_id])
         return frozenset((source, sid) for row in rows for sid in getattr(row, "student_ids", ()))
 
     async def _own_sections(self) -> frozenset[Key]:
@@ -232,7 +234,7 @@ class Relationships:
         if not self.person or self.person.entity is not Entity.TEACHER:
             return frozenset()
         source = self.person.source
-        rows = await self._get(source, Entity.TEACHER, ["school_ids"], ids=[self.person.vendor_id])
+        rows = await self.read(source, Entity.TEACHER, ["school_ids"], ids=[self.person.vendor_id])
         return frozenset((source, s) for row in rows for s in getattr(row, "school_ids", ()))
 
     async def _school_students(self) -> frozenset[Key]:
@@ -240,7 +242,7 @@ class Relationships:
         if not schools:
             return frozenset()
         source = next(iter(schools))[0]
-        rows = await self._get(
+        rows = await self.read(
             source, Entity.STUDENT, [], filters={"school_id": tuple(s[1] for s in schools)}
         )
         return frozenset((source, r.vendor_id) for r in rows)
@@ -263,7 +265,7 @@ class Relationships:
         if not students:
             return frozenset()
         source = next(iter(students))[0]
-        rows = await self._get(source, Entity.STUDENT, ["guardian_ids"], ids=[s[1] for s in students])
+        rows = await self.read(source, Entity.STUDENT, ["guardian_ids"], ids=[s[1] for s in students])
         return frozenset((source, g) for row in rows for g in getattr(row, "guardian_ids", ()))
 
     async def _own_guardians(self) -> frozenset[Key]:

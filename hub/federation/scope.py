@@ -147,8 +147,10 @@ class Scope:
         self._rules: dict[Entity, RowRelations] = {}
         self._admissions: dict[tuple[Entity, frozenset[str]], _Admission] = {}
         self._trivial: dict[Entity, bool] = {}
-        # Hub ids of the students whose rows were admitted in this request.
+        # For the audit: the students whose rows were admitted in this request
+        # (hub ids), and the fields of each type that rows carried out.
         self.disclosed_students: set[str] = set()
+        self.disclosed_fields: dict[str, set[str]] = {}
 
     # -- what to ask adapters --
 
@@ -184,6 +186,9 @@ class Scope:
         student_link = _STUDENT_OF.get(entity)
         if self._trivial.get(entity):
             self._note_students(entity, student_link, rows)
+            self.disclosed_fields.setdefault(entity.value, set()).update(
+                self.selected.get(entity.value, _EMPTY)
+            )
             return list(rows)
         if entity is Entity.STUDENT and "directory" in self.needed_relations(entity):
             await self._learn_opt_outs(rows)
@@ -231,6 +236,7 @@ class Scope:
         admission.masked = None
         admission.clear = ()
         if admission.visible:
+            self.disclosed_fields.setdefault(type_name, set()).update(selected & allowed)
             fetched = self.fetch_fields(entity)
             readable = attributes_for_fields(type_name, allowed)
             clear = tuple(sorted(fetched - readable))
@@ -451,3 +457,26 @@ def entity_of(row: Record) -> Entity:
         if entity is not None:
             return entity
     raise TypeError(f"not a unified record: {type(row).__name__}")
+
+
+async def relations_to_record(
+    rel: Relationships, entity: Entity, source: str, vendor_id: str, needed: frozenset[str]
+) -> frozenset[str]:
+    """The caller's relations (among ``needed``) to one record, read
+    internally: used to authorise questions *about* a record, such as who
+    looked at a student, without disclosing the record itself."""
+    needed = needed - {"directory"}  # never grounds for questions about a record
+    if not needed or source not in rel.registry.adapters:
+        return frozenset()
+    attrs: set[str] = set()
+    for relation in needed:
+        attrs.update(_DECIDING_ATTRS.get(entity, {}).get(relation, ()))
+    if (link := _STUDENT_OF.get(entity)) is not None:
+        attrs.add(link)
+    rows = await rel.read(source, entity, attrs, ids=[vendor_id])
+    if not rows:
+        return frozenset()
+    row = rows[0]
+    row.source = source
+    rule, _ = await row_relations(entity, needed, rel)
+    return rule(row)

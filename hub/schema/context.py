@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
 
+from hub.audit import Disclosures
 from hub.auth import Principal
 from hub.federation.access import DataAccess
 from hub.federation.relations import CallerPerson, Relationships
@@ -30,3 +31,5 @@ class HubContext:
     data: DataAccess | None = None
     plan: Any = None
     withheld: list[GraphQLError] = field(default_factory=list)
+    disclosures: Disclosures = field(default_factory=Disclosures)
+    operation: str | None = None  # the executed operation's name, for the audit

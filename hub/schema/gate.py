@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any
 
 from graphql import ExecutionResult as GraphQLExecutionResult
-from graphql import GraphQLError, GraphQLObjectType, GraphQLSchema, get_named_type
+from graphql import GraphQLError, GraphQLObjectType, GraphQLSchema, get_named_type, get_operation_ast
 from strawberry.extensions import SchemaExtension
 
 from hub.federation.access import DataAccess
@@ -31,6 +31,8 @@ class PolicyGate(SchemaExtension):
             yield
             return
         hub = ctx.hub
+        operation = get_operation_ast(document, execution.operation_name)
+        ctx.operation = operation.name.value if operation is not None and operation.name else None
         engine = hub.policy.current  # one snapshot for the whole request
         schema = execution.schema._schema
         selected = with_listed_rows(
@@ -40,6 +42,9 @@ class PolicyGate(SchemaExtension):
         )
         plan = build_plan(engine, ctx.principal.roles, selected, hub.catalogue)
         if plan.forbidden:
+            for entry in plan.forbidden:
+                type_name, _, field_name = entry.partition(".")
+                ctx.disclosures.refused("FORBIDDEN", type_name=type_name, names=[field_name])
             execution.result = GraphQLExecutionResult(data=None, errors=[forbidden_error(plan.forbidden)])
             yield
             return

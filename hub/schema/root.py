@@ -12,6 +12,7 @@ from strawberry.types import Info
 from hub.federation.access import Page
 from hub.federation.ids import decode_id
 from hub.federation.relations import Key
+from hub.federation.scope import relations_to_record
 from hub.model import Entity, Record
 from hub.schema.enums import SourceState
 from hub.schema.resolve import Connection, PageState, check_first, context, data
@@ -213,6 +214,7 @@ class Query:
     async def student(self, info: Info, id: strawberry.ID) -> Student | None:
         found = await _by_hub_id(info, id, Entity.STUDENT)
         if found is None:
+            context(info).disclosures.refused("NOT_FOUND", type_name="Student", student_ids=[str(id)])
             raise _not_found("student")
         return found
 
@@ -290,7 +292,11 @@ class Query:
 
     @strawberry.field
     def sources(self, info: Info) -> list[SourceStatus]:
-        registry = context(info).hub.registry
+        ctx = context(info)
+        granted = ctx.plan.relations_by_type.get("Query", {}).get("sources", frozenset())
+        if "district" not in granted or not ctx.relationships.district:
+            raise GraphQLError("source status is for district staff", extensions={"code": "FORBIDDEN"})
+        registry = ctx.hub.registry
         return [
             SourceStatus(
                 name=s.name,
@@ -303,10 +309,55 @@ class Query:
         ]
 
     @strawberry.field
-    def access_log(
+    async def access_log(
         self, info: Info, student_id: strawberry.ID, first: int | None = 50, after: str | None = None
     ) -> DisclosureConnection:
-        raise GraphQLError(
-            "the access log is not available yet: auditing is not enabled in this version",
-            extensions={"code": "NOT_AVAILABLE"},
+        """Who was shown this student's records (FERPA 34 CFR 99.32), newest first."""
+        ctx = context(info)
+        audit = ctx.hub.audit
+        if audit is None:
+            raise GraphQLError(
+                "the access log is not available: this hub runs without an audit store",
+                extensions={"code": "NOT_AVAILABLE"},
+            )
+        decoded = decode_id(student_id)
+        granted = ctx.plan.relations_by_type.get("Query", {}).get("accessLog", frozenset())
+        relations: frozenset[str] = frozenset()
+        if decoded is not None and decoded.entity is Entity.STUDENT:
+            relations = await relations_to_record(
+                ctx.relationships, Entity.STUDENT, decoded.source, decoded.vendor_id, granted
+            )
+        if not relations & granted:
+            ctx.disclosures.refused("NOT_FOUND", type_name="Student", student_ids=[str(student_id)])
+            raise _not_found("student")
+        selected = ctx.plan.relations_by_type.get("Disclosure", {})
+        denied = sorted(f"Disclosure.{name}" for name, allowed in selected.items() if not allowed & relations)
+        if denied:
+            raise GraphQLError(
+                "not allowed to read: " + ", ".join(denied),
+                extensions={"code": "FORBIDDEN", "fields": denied},
+            )
+        try:
+            page = await audit.disclosures_for(str(student_id), first=check_first(first, info), after=after)
+        except ValueError as exc:
+            raise GraphQLError(str(exc), extensions={"code": "BAD_USER_INPUT"}) from None
+        ctx.disclosures.fields("Query", ["accessLog"])
+        ctx.disclosures.student(str(student_id))
+        return DisclosureConnection(
+            edges=[
+                DisclosureEdge(
+                    node=Disclosure(
+                        at=event.at,
+                        subject=event.subject or "",
+                        roles=list(event.roles),
+                        client=event.client,
+                        operation=event.operation,
+                        fields=list(event.field_names),
+                        purpose=event.purpose,
+                    ),
+                    cursor=event.cursor,
+                )
+                for event in page.items
+            ],
+            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
         )

@@ -2,8 +2,10 @@
 
 The schema itself changes only through the Alembic migrations in
 ``hub/store/migrations``; a test checks that the migrations and these classes
-agree. Constraint names follow a fixed convention so migrations can refer to
-them on every engine.
+agree. The migrations also create the audit append triggers, which these
+classes cannot express: never build the store with ``metadata.create_all``.
+Constraint names follow a fixed convention so migrations can refer to them on
+every engine.
 """
 
 from __future__ import annotations
@@ -104,8 +106,8 @@ class AuditEventRow(Base):
 class AuditEventStudent(Base):
     """Which events name which student: the index behind ``accessLog`` and exports.
 
-    Derived from ``audit_events.student_ids`` in the same transaction;
-    ``homeroom audit verify`` checks that the two agree.
+    Filled from ``audit_events.student_ids`` by the append trigger, in the
+    same statement; ``homeroom audit verify`` checks that the two agree.
     """
 
     __tablename__ = "audit_event_students"
@@ -120,8 +122,9 @@ class AuditEventStudent(Base):
 class AuditChain(Base):
     """The head of the chain (one row, id 1): the last seq and its hash.
 
-    Updated with every append. It lets ``verify`` notice that the newest
-    events were deleted, which the links between events alone cannot show.
+    Moved by the append trigger, which accepts an event only where it extends
+    this head. It lets ``verify`` notice that the newest events were deleted,
+    which the links between events alone cannot show.
     """
 
     __tablename__ = "audit_chain"

@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -51,6 +52,11 @@ async def test_tasks_and_separate_logs_keep_one_chain(migrated_url: str, engine:
 
 async def test_two_processes_and_this_one_keep_one_chain(migrated_url: str, audit: AuditLog) -> None:
     """Three processes append at once (started together): the database lock orders them."""
+    if audit.engine.dialect.name == "sqlite":
+        # Several hub processes share PostgreSQL; SQLite's write lock across
+        # connections is exercised by the two-engine test above, without the
+        # seconds it takes to start processes.
+        pytest.skip("several writer processes are a PostgreSQL deployment")
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.audit import AuditIntegrityError, AuditLog, ProblemKind
+from hub.audit import AuditIntegrityError, AuditLog, ProblemKind, run_retention
 from hub.audit.log import CHECKPOINTS, STUDENTS
 from tests.audit.helpers import T0, delete_event, event, row, set_columns, student
 
@@ -80,3 +81,19 @@ async def test_purge_refuses_to_destroy_evidence(audit: AuditLog, engine: AsyncE
 async def test_retention_must_be_positive(audit: AuditLog) -> None:
     with pytest.raises(ValueError):
         await audit.purge_older_than(0)
+
+
+async def test_retention_task_purges_until_stopped(audit: AuditLog) -> None:
+    old = dt.datetime.now(dt.UTC) - 10 * DAY
+    for n in range(3):
+        await audit.record(event(n, at=old + n * dt.timedelta(hours=1)))
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_retention(audit, 5, stop, interval_seconds=3600))
+    try:
+        async with asyncio.timeout(10):
+            while (await audit.verify()).checkpoint_seq != 3:
+                await asyncio.sleep(0.01)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+    assert task.done() and task.exception() is None

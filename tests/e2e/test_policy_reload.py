@@ -31,7 +31,9 @@ async def test_a_broken_change_keeps_the_old_policy(district: Path, policy_copy:
         store = running.hub.policy
         version = store.version
         policy_file = policy_copy / "policy.csv"
-        text = policy_file.read_text(encoding="utf-8") + "p, teacher, Student.shoeSize, read, teacher, allow\n"
+        text = (
+            policy_file.read_text(encoding="utf-8") + "p, teacher, Student.shoeSize, read, teacher, allow\n"
+        )
         policy_file.write_text(text, encoding="utf-8")
         broken_line = len(text.splitlines())
         outcome = store.try_reload()

@@ -281,7 +281,7 @@ async def test_requests_outside_the_capabilities_are_refused(district: Path) -> 
         with pytest.raises(UnsupportedRequest, match="cannot be filtered by email"):
             await rest.fetch(FetchRequest(Entity.STUDENT, frozenset(), filters={"email": ("x",)}))
         with pytest.raises(UnsupportedRequest, match="cursor"):
-            await rest.fetch(FetchRequest(Entity.STUDENT, frozenset(), cursor="42"))
+            await rest.fetch(FetchRequest(Entity.STUDENT, frozenset(), cursor="x42"))
     async with rest_adapter(app, homeroom_extensions=False) as core:
         assert Entity.COURSE_GRADE not in core.capabilities().entities
         assert Student is not None
