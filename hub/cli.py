@@ -69,6 +69,18 @@ def _run(app_: Any, host: str, port: int) -> None:
     uvicorn.run(app_, host=host, port=port, log_level="warning", lifespan="on")
 
 
+async def _prepare_store(url: str, config: Path) -> None:
+    """A new SQLite file is created on the spot (the default needs no set-up);
+    any other database that is behind is refused with the command to run."""
+    from hub.store import current_revision, ensure_up_to_date, upgrade
+    from hub.store.engine import sqlite_path
+
+    if sqlite_path(url) is not None and await current_revision(url) is None:
+        await upgrade(url)
+        log.info("created the hub's SQLite database")
+    await ensure_up_to_date(url, config)
+
+
 @app.command()
 def serve(
     config: Annotated[Path, typer.Option(help="homeroom.toml")] = Path("homeroom.toml"),
@@ -81,11 +93,11 @@ def serve(
 
     _logging()
     settings = _load(config)
-    from hub.store import StoreError, ensure_up_to_date, redact_url, store_url
+    from hub.store import StoreError, redact_url, store_url
 
     url = store_url(settings)
     try:
-        asyncio.run(ensure_up_to_date(url, config))
+        asyncio.run(_prepare_store(url, config))
     except StoreError as exc:
         raise _fail(str(exc)) from None
     log.info("audit log and identity links in %s", redact_url(url))

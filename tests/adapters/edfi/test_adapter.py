@@ -11,7 +11,8 @@ import pytest
 from starlette.applications import Starlette
 
 from adapters.edfi import EdFiAdapter
-from hub.sdk import Entity, FetchRequest, Record, Student, UnsupportedRequest
+from hub.model import of_type
+from hub.sdk import AcademicSession, Enrollment, Entity, FetchRequest, Record, Student, UnsupportedRequest
 from tests.adapters.edfi.conftest import STUDENTS, csv_adapter, edfi_adapter, fetch_all
 
 # Attributes compared as values; links (ids) are compared through resolution instead.
@@ -59,11 +60,14 @@ async def test_every_entity_has_the_csv_values(entity: Entity, district: Path, s
 async def test_sessions_are_per_school_with_inferred_parents(sim_ds5: Starlette) -> None:
     async with edfi_adapter(sim_ds5) as edfi:
         fields = edfi.capabilities().entities[Entity.ACADEMIC_SESSION].fields
-        sessions = await fetch_all(edfi, FetchRequest(entity=Entity.ACADEMIC_SESSION, fields=fields))
+        sessions = of_type(
+            await fetch_all(edfi, FetchRequest(entity=Entity.ACADEMIC_SESSION, fields=fields)),
+            AcademicSession,
+        )
     by_id = {s.vendor_id: s for s in sessions}
-    quarter = next(s for s in sessions if getattr(s, "title", "") == "Quarter 1 2026-2027")
-    semester = by_id[quarter.parent_id]
-    year = by_id[semester.parent_id]
+    quarter = next(s for s in sessions if s.title == "Quarter 1 2026-2027")
+    semester = by_id[str(quarter.parent_id)]
+    year = by_id[str(semester.parent_id)]
     assert (semester.type, year.type, year.parent_id) == (
         "semester",
         "schoolYear",
@@ -115,7 +119,10 @@ async def test_links_resolve_within_the_source(sim_ds5: Starlette) -> None:
 async def test_id_look_ups_and_pushed_down_filters(sim_ds5: Starlette) -> None:
     state = sim_ds5.state.simulator
     async with edfi_adapter(sim_ds5) as edfi:
-        everyone = await fetch_all(edfi, FetchRequest(entity=Entity.STUDENT, fields=frozenset({"school_id"})))
+        everyone = of_type(
+            await fetch_all(edfi, FetchRequest(entity=Entity.STUDENT, fields=frozenset({"school_id"}))),
+            Student,
+        )
         wanted = tuple(r.vendor_id for r in everyone[:3])
         found = await edfi.fetch(
             FetchRequest(entity=Entity.STUDENT, fields=frozenset({"given_name"}), ids=wanted)
@@ -125,18 +132,21 @@ async def test_id_look_ups_and_pushed_down_filters(sim_ds5: Starlette) -> None:
             await edfi.fetch(FetchRequest(entity=Entity.SECTION, fields=frozenset(), limit=1))
         ).records[0]
         before = len(state.queries)
-        enrolled = await fetch_all(
-            edfi,
-            FetchRequest(
-                entity=Entity.ENROLLMENT,
-                fields=frozenset({"role"}),
-                filters={"section_id": (section.vendor_id,)},
+        enrolled = of_type(
+            await fetch_all(
+                edfi,
+                FetchRequest(
+                    entity=Entity.ENROLLMENT,
+                    fields=frozenset({"role"}),
+                    filters={"section_id": (section.vendor_id,)},
+                ),
             ),
+            Enrollment,
         )
         assert {e.role for e in enrolled} == {"student", "teacher"}
         pushed = [q for q in state.queries[before:] if "sectionIdentifier" in q]
         assert len(pushed) == 2  # one search of each enrolment collection
-        school = everyone[0].school_id
+        school = str(everyone[0].school_id)
         at_school = await fetch_all(
             edfi,
             FetchRequest(
@@ -149,7 +159,7 @@ async def test_id_look_ups_and_pushed_down_filters(sim_ds5: Starlette) -> None:
             FetchRequest(
                 entity=Entity.STUDENT,
                 fields=frozenset({"given_name"}),
-                filters={"search": (str(found.records[0].given_name).upper(),)},
+                filters={"search": (str(of_type(found.records, Student)[0].given_name).upper(),)},
             ),
         )
         assert found.records[0].vendor_id in {r.vendor_id for r in named}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,9 @@ from typing import Any
 import pytest
 from starlette.applications import Starlette
 
+from adapters.edfi.simulator import SimulatorState
 from hub.testing.server import serving
-from tests.adapters.edfi.conftest import KEY_ENV, SECRET_ENV, simulator
+from tests.adapters.edfi.conftest import KEY_ENV, SECRET_ENV
 from tests.adapters.edfi.hubs import hub_over
 from tests.support import running_hub
 
@@ -107,27 +109,40 @@ async def test_teacher_sees_the_same_students_as_over_the_csv_source(district: P
     assert _strip(got["data"]) == _strip(expected["data"])
 
 
-async def test_data_standard_4_serves_the_same_guardians(district: Path) -> None:
-    app, _ = simulator(district, data_standard="4")
+async def test_data_standard_4_serves_the_same_guardians(district: Path, sim_ds4: Starlette) -> None:
     query = """{ viewer { students(first: 100) { edges { node {
         givenName guardians { givenName relationship } } } } } }"""
-    with serving(app) as base:
+    with serving(sim_ds4) as base:
         expected, got = await _answers(district, base, query, "teacher", data_standard="4")
     assert "errors" not in got, got.get("errors")
     assert _strip(got["data"]) == _strip(expected["data"])
 
 
-async def test_failing_collection_gives_a_partial_answer_naming_the_source(district: Path) -> None:
-    app, state = simulator(
-        district, error_rate=1.0, error_status=503, fault_paths=("/data/v3/ed-fi/studentGradebookEntries",)
-    )
+@contextmanager
+def faults(app: Starlette, **changes: Any) -> Iterator[SimulatorState]:
+    """The shared simulator with ``changes`` to its config for the block."""
+    state: SimulatorState = app.state.simulator
+    original = state.config
+    state.config = replace(original, **changes)
+    try:
+        yield state
+    finally:
+        state.config = original
+
+
+async def test_failing_collection_gives_a_partial_answer_naming_the_source(
+    sim_ds5: Starlette, served_ds5: str
+) -> None:
     query = """{ sections(first: 3) { edges { node { title assignments(first: 2) { edges { node {
         title scores(first: 5) { edges { node { score } } } } } } } } } }"""
-    with serving(app) as base:
-        async with hub_over(_edfi_source(base, retries=1, total_timeout=5)) as edfi_hub:
+    async with hub_over(_edfi_source(served_ds5, retries=1, total_timeout=5)) as edfi_hub:
+        failing = ("/data/v3/ed-fi/studentGradebookEntries",)
+        with faults(sim_ds5, error_rate=1.0, error_status=503, fault_paths=failing) as state:
+            before = state.requests_to("studentGradebookEntries")
             started = time.monotonic()
             answer = await edfi_hub.query(query, persona="district_admin")
             elapsed = time.monotonic() - started
+            tries = state.requests_to("studentGradebookEntries") - before
     assert elapsed < 5
     sections = answer["data"]["sections"]["edges"]
     assert [s["node"]["title"] for s in sections]
@@ -135,19 +150,17 @@ async def test_failing_collection_gives_a_partial_answer_naming_the_source(distr
     errors = answer["errors"]
     assert errors[0]["extensions"] == {"code": "SOURCE_UNAVAILABLE", "source": "ods"}
     assert "source 'ods'" in errors[0]["message"] and "503" in errors[0]["message"]
-    assert state.requests_to("studentGradebookEntries") >= 2  # the first attempt and one retry
+    assert tries >= 2  # the first attempt and one retry
 
 
-async def test_slow_collection_gives_up_within_the_total_timeout(district: Path) -> None:
-    app, state = simulator(district)
+async def test_slow_collection_gives_up_within_the_total_timeout(sim_ds5: Starlette, served_ds5: str) -> None:
     query = """{ sections(first: 2) { edges { node { title
         students(first: 5) { edges { node { givenName } } } } } } }"""
-    with serving(app) as base:
-        async with hub_over(_edfi_source(base, retries=0, total_timeout=1, read_timeout=0.5)) as edfi_hub:
-            # Slow from now on (the hub's start-up reads enrolments to pick its personas).
-            state.config = replace(
-                state.config, latency=1.6, fault_paths=("/data/v3/ed-fi/studentSectionAssociations",)
-            )
+    source = _edfi_source(served_ds5, retries=0, total_timeout=1, read_timeout=0.5)
+    async with hub_over(source) as edfi_hub:
+        # Slow from now on (the hub's start-up reads enrolments to pick its personas).
+        slow = ("/data/v3/ed-fi/studentSectionAssociations",)
+        with faults(sim_ds5, latency=1.6, fault_paths=slow):
             started = time.monotonic()
             answer = await edfi_hub.query(query, persona="district_admin")
             elapsed = time.monotonic() - started
