@@ -287,7 +287,11 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=500, help="events per measurement")
     parser.add_argument("--students", type=int, default=30, help="students named by each event")
     parser.add_argument("--postgres", help=f"server for a temporary database (default ${PG_ENV})")
-    parser.add_argument("--dashboard", help="module:function, a DashboardFactory")
+    parser.add_argument(
+        "--dashboard",
+        default="bench.dashboard:teacher_dashboard",
+        help="module:function, a DashboardFactory (default: a teacher's dashboard on a generated district)",
+    )
     parser.add_argument("--rounds", type=int, default=40, help="dashboard queries per setting")
     asyncio.run(run(parser.parse_args()))
 

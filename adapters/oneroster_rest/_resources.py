@@ -10,19 +10,21 @@ from dataclasses import dataclass, field
 from hub.sdk import Entity
 
 __all__ = [
-    "CATEGORIES",
     "DATE_FROM",
     "DATE_TO",
-    "DEMOGRAPHICS",
     "EXTENSION_PREFIX",
-    "LINE_ITEMS",
+    "SEARCH",
     "Resource",
+    "categories",
+    "demographics",
+    "line_items",
     "prefixes",
     "resources",
 ]
 
 DATE_FROM = "date_from"
 DATE_TO = "date_to"
+SEARCH = "search"  # free text over a person's names: filtered in the hub (see adapter)
 EXTENSION_PREFIX = "ims/oneroster/x-homeroom/v1/"
 
 _PERSON = {
@@ -159,6 +161,7 @@ def resources(version: str) -> dict[Entity, Resource]:
                 },
             ),
             always=("sourcedId", "status", *kind),
+            filters={"email": "email"},
         ),
         Entity.TEACHER: Resource(
             Entity.TEACHER,
@@ -166,6 +169,7 @@ def resources(version: str) -> dict[Entity, Resource]:
             "users",
             _people(version, {"phone": ("phone",), "role": kind, "school_ids": kind}),
             always=("sourcedId", "status", *kind),
+            filters={"email": "email"},
             exact=False,
         ),
         Entity.GUARDIAN: Resource(
@@ -174,6 +178,7 @@ def resources(version: str) -> dict[Entity, Resource]:
             "users",
             _people(version, {"phone": ("phone",), "relationship": kind, "student_ids": ("agents",)}),
             always=("sourcedId", "status", *kind),
+            filters={"email": "email"},
             exact=False,
         ),
         Entity.ENROLLMENT: Resource(
@@ -296,8 +301,3 @@ def line_items(version: str) -> Resource:
     """``/lineItems`` read for their class only (1.1 results name none)."""
     _, gradebook = prefixes(version)
     return Resource(None, gradebook + "lineItems", "lineItems", {"*": ("class",)})
-
-
-DEMOGRAPHICS = demographics
-CATEGORIES = categories
-LINE_ITEMS = line_items

@@ -17,6 +17,7 @@ from adapters.oneroster_rest._reader import CollectionReader, PushDownRefused
 from adapters.oneroster_rest._resources import (
     DATE_FROM,
     DATE_TO,
+    SEARCH,
     Resource,
     categories,
     demographics,
@@ -83,9 +84,11 @@ _FILTERS: dict[Entity, frozenset[str]] = {
     Entity.ACADEMIC_SESSION: frozenset({"type", "parent_id"}),
     Entity.COURSE: frozenset({"org_id"}),
     Entity.SECTION: frozenset({"school_id", "course_id", "term_ids"}),
-    Entity.STUDENT: frozenset({"school_id", "grade_level", "guardian_ids"}),
-    Entity.TEACHER: frozenset({"school_ids", "role"}),
-    Entity.GUARDIAN: frozenset({"student_ids"}),
+    Entity.STUDENT: frozenset(
+        {"school_id", "grade_level", "guardian_ids", "directory_opt_out", "email", SEARCH}
+    ),
+    Entity.TEACHER: frozenset({"school_ids", "role", "email", SEARCH}),
+    Entity.GUARDIAN: frozenset({"student_ids", "email"}),
     Entity.ENROLLMENT: frozenset({"section_id", "person_id", "role", "school_id"}),
     Entity.ASSIGNMENT: frozenset({"section_id"}),
     Entity.SCORE: frozenset({"student_id", "assignment_id", "section_id"}),
@@ -93,6 +96,15 @@ _FILTERS: dict[Entity, frozenset[str]] = {
     Entity.ATTENDANCE_EVENT: frozenset({"student_id", "section_id", "school_id", DATE_FROM, DATE_TO}),
 }
 _EXTENSIONS = (Entity.COURSE_GRADE, Entity.ATTENDANCE_EVENT)
+_NAME_PARTS = ("given_name", "preferred_name", "middle_name", "family_name")
+
+
+def name_matches(record: Record, term: str) -> bool:
+    """Whether every word of ``term`` occurs in the person's names, ignoring case
+    (the ``search`` filter; the same rule as the oneroster-csv adapter's)."""
+    text = " ".join(str(part) for name in _NAME_PARTS if (part := getattr(record, name, None))).casefold()
+    return all(word in text for word in term.casefold().split())
+
 
 CAPABILITIES = Capabilities(
     entities={
@@ -122,6 +134,7 @@ _BUILDERS: dict[Entity, Callable[[m.Json], Record | None]] = {
     Entity.ATTENDANCE_EVENT: m.attendance_event,
 }
 _ATTEMPTS = 3  # plans tried when a provider refuses a push-down
+_COUNT_PAGES = 5  # a stream filtered here is read whole to count it when no longer than this
 
 
 @dataclass(slots=True)
@@ -275,6 +288,9 @@ class OneRosterRestAdapter:
             raise UnsupportedRequest(
                 self.name, f"{request.entity} cannot be filtered by {', '.join(sorted(unfiltered))}"
             )
+        search = request.filters.get(SEARCH)
+        if search is not None and len(search) != 1:
+            raise UnsupportedRequest(self.name, "search takes one term")
         for name in (DATE_FROM, DATE_TO):
             values = request.filters.get(name)
             if values is not None and (len(values) != 1 or not _is_iso_date(values[0])):
@@ -302,11 +318,24 @@ class OneRosterRestAdapter:
         scan = await self._scan(resource, request, expression, start, request.limit)
         total = scan.total
         if not (resource.exact and self._fully_pushed(request, expression)):
-            total = len(scan.records) if start == 0 and scan.resume is None else None
+            total = await self._count(resource, request, expression, start, scan)
         prefix = "" if expression is None else "o"
         records = [_project(record, request.fields) for record in scan.records]
         next_cursor = f"{prefix}{scan.resume}" if scan.resume is not None else None
         return FetchResult(records=records, next_cursor=next_cursor, total=total)
+
+    async def _count(
+        self, resource: Resource, request: FetchRequest, expression: str | None, start: int, scan: _Scan
+    ) -> int | None:
+        """The number of matching records when filtering here: known when the
+        scan saw the whole stream, counted when the stream is a few pages, else
+        ``None`` (the SDK's "not known cheaply")."""
+        if start == 0 and scan.resume is None:
+            return len(scan.records)
+        if scan.total is None or scan.total > _COUNT_PAGES * self.config.page_size:
+            return None
+        whole = await self._scan(resource, request, expression, 0, None)
+        return len(whole.records)
 
     async def _merged(
         self, resource: Resource, request: FetchRequest, plan: Sequence[str | None], start: int
@@ -358,9 +387,11 @@ class OneRosterRestAdapter:
 
     def _attributes(self, request: FetchRequest) -> frozenset[str]:
         """Attributes to read: those asked for and those the filters test."""
-        names = set(request.fields) | set(request.filters) - {DATE_FROM, DATE_TO, "vendor_id"}
+        names = set(request.fields) | set(request.filters) - {DATE_FROM, DATE_TO, SEARCH, "vendor_id"}
         if DATE_FROM in request.filters or DATE_TO in request.filters:
             names.add("date")
+        if SEARCH in request.filters:
+            names.update(_NAME_PARTS)
         return frozenset(names - {"vendor_id"})
 
     async def _scan(
@@ -376,6 +407,8 @@ class OneRosterRestAdapter:
         attributes = self._attributes(request)
         fields = resource.vendor_fields(attributes)
         ids = frozenset(request.ids) if request.ids is not None else None
+        filters = {name: values for name, values in request.filters.items() if name != SEARCH}
+        terms = request.filters.get(SEARCH, ())
         size = self.config.page_size
         if limit is not None and self._fully_pushed(request, expression) and resource.exact:
             size = max(1, min(size, limit))  # every row read is kept: ask for no more than needed
@@ -393,7 +426,7 @@ class OneRosterRestAdapter:
             for index, record in built:
                 if ids is not None and record.vendor_id not in ids:
                     continue
-                if not matches(record, request.filters):
+                if not matches(record, filters) or (terms and not name_matches(record, terms[0])):
                     continue
                 if limit is not None and len(taken) >= limit:
                     return _Scan(taken, int(page.position) + index, total)

@@ -68,6 +68,15 @@ TEACHER_QUERY = """
 }
 """
 
+PRINCIPAL_QUERY = """
+{
+  viewer { students(first: 30) { totalCount pageInfo { hasNextPage } edges { node {
+    id givenName familyName gradeLevel programs birthDate guardians { email relationship }
+  } } } }
+  students(first: 20, filter: {search: "an"}) { edges { node { id givenName familyName } } }
+}
+"""
+
 SCORES_QUERY = """
 { students(first: 5) { edges { node { givenName scores(first: 3) { edges { node { score } } } } } } }
 """
@@ -102,7 +111,7 @@ async def answers(query: str, persona: str, running: Any) -> dict[str, Any]:
 
 
 async def test_the_rest_source_answers_as_the_csv_source(district: Path, provider: str) -> None:
-    queries = {"district_admin": DISTRICT_QUERY, "teacher": TEACHER_QUERY}
+    queries = {"district_admin": DISTRICT_QUERY, "teacher": TEACHER_QUERY, "principal": PRINCIPAL_QUERY}
     async with running_hub(district) as csv_hub:
         expected = {persona: await answers(query, persona, csv_hub) for persona, query in queries.items()}
         csv_personas = csv_hub.personas
@@ -118,6 +127,7 @@ async def test_the_rest_source_answers_as_the_csv_source(district: Path, provide
     # And not trivially so: a full page of students, and a teacher with students.
     assert len(expected["district_admin"]["data"]["students"]["edges"]) == 40
     assert expected["teacher"]["data"]["viewer"]["students"]["edges"]
+    assert expected["principal"]["data"]["viewer"]["students"]["totalCount"] > 30
 
 
 async def test_a_second_page_continues_where_the_first_ended(district: Path, provider: str) -> None:
