@@ -74,6 +74,7 @@ async def prepare_demo(
     if not await hub.registry.open():
         state = hub.registry.states[SOURCE_NAME]
         raise ValueError(f"source '{SOURCE_NAME}' could not load {data_dir}: {state.last_error}")
+    await hub.match_identities()
     hub.ready = True
     personas = await pick_personas(hub.registry, hub.clock, settings.policy.grace_days)
     report = hub.registry.states[SOURCE_NAME].report

@@ -9,6 +9,7 @@ from typing import Any
 from hub.audit import AuditLog
 from hub.auth import Principal, Verifier
 from hub.federation.clock import Clock
+from hub.federation.identity import IdentityMap, build_identity_map
 from hub.federation.ids import decode_id
 from hub.federation.registry import SourceRegistry
 from hub.federation.relations import CallerPerson, Relationships
@@ -38,6 +39,8 @@ class Hub:
     ready: bool = False
     # The disclosure log; None only where auditing is off (tests, benchmarks).
     audit: AuditLog | None = None
+    # Records merged across sources (empty until the sources are matched).
+    identity: IdentityMap = field(default_factory=IdentityMap)
     # sourcedId -> roster person: ids only, never personal fields.
     _people: dict[str, CallerPerson | None] = field(default_factory=dict)
 
@@ -85,13 +88,23 @@ class Hub:
             return None
         return found[0]
 
+    async def match_identities(self) -> None:
+        """Merge the same people, sections and courses across sources
+        (``[identity]``); links found before are kept (the store)."""
+        if self.settings.identity.match:
+            self.identity = await build_identity_map(self.registry, self.settings.identity)
+
     def relationships(self, principal: Principal, person: CallerPerson | None) -> Relationships:
         """The caller's roster ties for one request (computed lazily)."""
         district = bool(set(principal.roles) & set(self.settings.auth.district_roles))
+        if person is not None and self.identity.merges:
+            source, vendor_id = self.identity.canonical(person.entity, person.source, person.vendor_id)
+            person = CallerPerson(person.entity, source, vendor_id)
         return Relationships(
             self.registry,
             person,
             district=district,
             clock=self.clock,
             grace_days=self.settings.policy.grace_days,
+            identity=self.identity,
         )

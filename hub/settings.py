@@ -1,24 +1,28 @@
 """Settings: ``homeroom.toml``.
 
 Secrets are never values in the file: the file names an environment variable or
-a file holding them, and only the component that needs a secret reads it. Validation errors are reported with the table and key so
-an administrator can fix the file without reading a stack trace.
+a file holding them, and only the component that needs a secret reads it.
+Validation errors are reported with the table and key so an administrator can
+fix the file without reading a stack trace.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from hub.auth.config import OidcOptions
 
 __all__ = [
     "AuditSettings",
     "AuthSettings",
+    "IdentitySettings",
+    "MatchRule",
     "PolicySettings",
     "ServerSettings",
     "Settings",
@@ -90,6 +94,64 @@ class AuditSettings(_Table):
     retention_days: int = Field(default=1825, ge=1)
 
 
+def _pairs(rules: Sequence[str]) -> list[str]:
+    for rule in rules:
+        left, sep, right = rule.partition("=")
+        if not sep or not left.strip() or not right.strip():
+            raise ValueError(f"match key {rule!r}: write it as primary_attribute=this_source_attribute")
+    return list(rules)
+
+
+class MatchRule(_Table):
+    """``[[identity.match]]``: how one secondary source's records find theirs
+    in the primary source."""
+
+    source: str
+    people: tuple[str, ...] = ("vendor_id=identifier", "email=email")
+    sections: tuple[str, ...] = ("vendor_id=class_code",)
+    courses: tuple[str, ...] = ("course_code=course_code",)
+
+    @field_validator("people", "sections", "courses")
+    @classmethod
+    def _check(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_pairs(value))
+
+
+class IdentitySettings(_Table):
+    """``[identity]``: the roster authority and the match rules.
+
+    ``lms_entities`` come from the secondary (LMS) sources of a merged record
+    when they serve them (assignments and scores by default); everything else
+    comes from the primary source (roster and demographics).
+    """
+
+    primary: str | None = None
+    match: tuple[MatchRule, ...] = ()
+    lms_entities: tuple[str, ...] = ("Assignment", "Score")
+
+    @field_validator("lms_entities")
+    @classmethod
+    def _entities(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        known = {
+            "Organization",
+            "AcademicSession",
+            "Course",
+            "Section",
+            "Student",
+            "Teacher",
+            "Guardian",
+            "Enrollment",
+            "Assignment",
+            "Score",
+            "CourseGrade",
+            "AttendanceEvent",
+        }
+        unknown = sorted(set(value) - known)
+        if unknown:
+            raise ValueError(f"unknown entities: {', '.join(unknown)}")
+        return value
+
+
 class Settings(_Table):
     """Everything ``homeroom serve`` needs. ``sources`` stay raw tables here;
     each is validated by its adapter's own config model at start-up."""
@@ -99,6 +161,7 @@ class Settings(_Table):
     policy: PolicySettings = PolicySettings()
     store: StoreSettings = StoreSettings()
     audit: AuditSettings = AuditSettings()
+    identity: IdentitySettings = IdentitySettings()
     sources: tuple[dict[str, Any], ...] = ()
     base_dir: Path = Path(".")
 

@@ -43,6 +43,7 @@ from hub.sdk import (
     Record,
     Score,
     Section,
+    SourceUnavailable,
     Student,
     Teacher,
     UnsupportedRequest,
@@ -242,6 +243,13 @@ class OneRosterRestAdapter:
                     total = await self._reader.size(resource)
                 except PushDownRefused:
                     continue
+                except RequestRejected as exc:
+                    if exc.status != 404:
+                        raise
+                    # No orgs endpoint where it should be: the URL or version is wrong.
+                    raise SourceUnavailable(
+                        self.name, f"{exc.reason}; check base_url and version ({self.version})"
+                    ) from None
                 counts = {Entity.ORGANIZATION.value: total} if total is not None else {}
                 return LoadReport(counts=counts)
         return LoadReport()

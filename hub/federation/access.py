@@ -19,6 +19,7 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
+from hub.federation.identity import IdentityMap
 from hub.federation.ids import encode_id
 from hub.federation.registry import SourceRegistry
 from hub.federation.scope import Scope
@@ -49,11 +50,18 @@ class Page:
     total: int | None
 
 
-def _stamp(entity: Entity, source: str, rows: Iterable[Record]) -> None:
-    prefix = entity.value
+def stamp(entity: Entity, source: str, rows: Iterable[Record], identity: IdentityMap) -> None:
+    """Give fresh rows their source, hub id and (when merged) other provenances."""
+    if not identity.merges:
+        prefix = entity.value
+        for row in rows:
+            row.source = source
+            row.id = encode_id(prefix, source, row.vendor_id)
+        return
     for row in rows:
         row.source = source
-        row.id = encode_id(prefix, source, row.vendor_id)
+        row.id = identity.hub_id(entity, source, row.vendor_id)
+        row.also_in = identity.other_keys(entity, source, row.vendor_id)
 
 
 def encode_cursor(source: str, cursor: str, skip: int = 0) -> str:
@@ -95,6 +103,7 @@ class DataAccess:
 
     registry: SourceRegistry
     scope: Scope
+    identity: IdentityMap = field(default_factory=IdentityMap)
     failures: list[SourceFailure] = field(default_factory=list)
     _by_id: dict[Entity, DataLoader[tuple[str, str], Record | None]] = field(default_factory=dict)
     _by_link: dict[tuple[Entity, str, bool], DataLoader[tuple[str, str], list[Record]]] = field(
@@ -107,14 +116,23 @@ class DataAccess:
         """The record ``vendor_id`` of ``source``, or ``None`` when absent or not visible."""
         if not vendor_id or source not in self.registry.adapters:
             return None
-        return await self._id_loader(entity).load((source, vendor_id))
+        # A merged record is read from its primary source (roster fields win there).
+        return await self._id_loader(entity).load(self.identity.canonical(entity, source, vendor_id))
 
     async def many(self, entity: Entity, source: str, vendor_ids: Sequence[str]) -> list[Record]:
-        """Visible records among ``vendor_ids``, in that order."""
-        if not vendor_ids or source not in self.registry.adapters:
+        """Visible records among ``vendor_ids`` of ``source``, in that order."""
+        if source not in self.registry.adapters:
             return []
-        loader = self._id_loader(entity)
-        found = await loader.load_many([(source, v) for v in vendor_ids])
+        return await self.many_keys(entity, [(source, v) for v in vendor_ids])
+
+    async def many_keys(self, entity: Entity, keys: Sequence[tuple[str, str]]) -> list[Record]:
+        """Visible records among ``(source, vendor id)`` keys, in that order,
+        each merged record once."""
+        if not keys:
+            return []
+        canonical = self.identity.canonical
+        wanted = list(dict.fromkeys(canonical(entity, s, v) for s, v in keys if s in self.registry.adapters))
+        found = await self._id_loader(entity).load_many(wanted)
         return [row for row in found if row is not None]
 
     async def linked(
@@ -128,6 +146,40 @@ class DataAccess:
         if source not in self.registry.adapters:
             return []
         return await self._link_loader(entity, attribute, scoped).load((source, value))
+
+    async def linked_to(
+        self, entity: Entity, attribute: str, row: Record, *, scoped: bool = True
+    ) -> list[Record]:
+        """Records of ``entity`` linked to ``row`` through ``attribute``, from
+        whichever of the row's sources should answer: the LMS sources of a
+        merged record for assignments and scores, the primary source for the
+        rest (see ``[identity] lms_entities``)."""
+        keys = [(row.source, row.vendor_id), *row.also_in]
+        keys = [key for key in keys if attribute in self.registry.supported_filters(key[0], entity)]
+        if len(keys) > 1:
+            primary = self.identity.primary
+            if entity in self.identity.lms_entities:
+                secondary = [key for key in keys if key[0] != primary]
+                keys = secondary or keys
+            else:
+                keys = [key for key in keys if key[0] == primary] or keys[:1]
+        if not keys:
+            return []
+        if len(keys) == 1:
+            return await self.linked(entity, attribute, keys[0][0], keys[0][1], scoped=scoped)
+        seen: set[str] = set()
+        out: list[Record] = []
+        for source, vendor_id in keys:
+            for found in await self.linked(entity, attribute, source, vendor_id, scoped=scoped):
+                if found.id not in seen:
+                    seen.add(found.id)
+                    out.append(found)
+        return out
+
+    async def enrollments_of(self, attribute: str, row: Record) -> list[Enrollment]:
+        """Enrollments linked to ``row`` (a section or a person) through
+        ``attribute``: a structural look-up, never returned to the caller."""
+        return of_type(await self.linked_to(Entity.ENROLLMENT, attribute, row, scoped=False), Enrollment)
 
     async def enrollments(self, attribute: str, source: str, value: str) -> list[Enrollment]:
         """Enrollments whose ``attribute`` (``section_id`` or ``person_id``) is
@@ -178,7 +230,7 @@ class DataAccess:
                 self._failed(exc)
                 return Page(edges, False, None, None)
             fetched = list(result.records)
-            _stamp(entity, source, fetched)
+            stamp(entity, source, fetched, self.identity)
             admitted = await self.scope.admit(entity, fetched)
             exact = exact and self.scope.unfiltered(entity)
             if total is None:
@@ -264,7 +316,7 @@ class DataAccess:
             rows = await self._fetch_all(source, request)
             if rows is None:
                 continue
-            _stamp(entity, source, rows)
+            stamp(entity, source, rows, self.identity)
             for row in await self.scope.admit(entity, rows):
                 found[(source, row.vendor_id)] = row
         return [found.get(key) for key in keys]
@@ -290,7 +342,7 @@ class DataAccess:
             rows = await self._fetch_all(source, request)
             if rows is None:
                 continue
-            _stamp(entity, source, rows)
+            stamp(entity, source, rows, self.identity)
             wanted = set(values)
             # Group before admission: masking may clear the link attribute.
             pairs: list[tuple[Record, list[str]]] = []

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from hub.federation.clock import Clock, is_current
+from hub.federation.identity import IdentityMap
 from hub.federation.registry import SourceRegistry
 from hub.model import Enrollment, Entity, Record, Student, of_type
 from hub.sdk import FetchRequest
@@ -62,8 +63,10 @@ class Relationships:
         district: bool,
         clock: Clock,
         grace_days: int,
+        identity: IdentityMap | None = None,
     ) -> None:
         self.registry = registry
+        self.identity = identity or IdentityMap()
         self.person = person
         self.district = district
         self.today = clock.today()

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Protocol
 
 from graphql import GraphQLError
 
-from hub.federation.ids import encode_id
+from hub.federation.identity import IdentityMap
 from hub.federation.relations import Key, Relationships
 from hub.model import ENTITY_OF, Entity, Record
 from hub.model.catalogue import attributes_for, attributes_for_fields
@@ -218,9 +218,9 @@ class Scope:
         if entity is Entity.STUDENT:
             self.disclosed_students.update(row.id for row in rows)
         elif student_link is not None:
-            prefix = Entity.STUDENT.value
+            hub_id = self.relationships.identity.hub_id
             self.disclosed_students.update(
-                encode_id(prefix, row.source, value)
+                hub_id(Entity.STUDENT, row.source, value)
                 for row in rows
                 if (value := getattr(row, student_link, None)) is not None
             )
@@ -279,27 +279,60 @@ class Scope:
         return rule
 
 
-def _member(keys: frozenset[Key], attribute: str) -> Callable[[Record], bool]:
-    def test(row: Record) -> bool:
-        value = getattr(row, attribute, None)
-        return value is not None and (row.source, value) in keys
+# Which entity a link attribute points at: merged records are compared by
+# their primary key, whichever source a row came from.
+_LINK_ENTITY: dict[str, Entity] = {
+    "student_id": Entity.STUDENT,
+    "person_id": Entity.STUDENT,
+    "section_id": Entity.SECTION,
+    "school_id": Entity.ORGANIZATION,
+    "school_ids": Entity.ORGANIZATION,
+    "org_id": Entity.ORGANIZATION,
+}
 
-    return test
-
-
-def _any_member(keys: frozenset[Key], attribute: str) -> Callable[[Record], bool]:
-    def test(row: Record) -> bool:
-        source = row.source
-        return any((source, value) in keys for value in getattr(row, attribute, ()) or ())
-
-    return test
+Test = Callable[[Record], bool]
 
 
-def _own(keys: frozenset[Key]) -> Callable[[Record], bool]:
-    def test(row: Record) -> bool:
-        return (row.source, row.vendor_id) in keys
+class _Tests:
+    """Membership tests for one entity's rows, aware of merged identities."""
 
-    return test
+    def __init__(self, entity: Entity, identity: IdentityMap) -> None:
+        self.entity = entity
+        self.identity = identity
+
+    def _canon(self, attribute: str) -> Callable[[str, str], Key] | None:
+        if not self.identity.merges:
+            return None
+        target = self.entity if attribute == "vendor_id" else _LINK_ENTITY[attribute]
+        canonical = self.identity.canonical
+        return lambda source, value: canonical(target, source, value)
+
+    def member(self, keys: frozenset[Key], attribute: str) -> Test:
+        canon = self._canon(attribute)
+
+        def test(row: Record) -> bool:
+            value = row.vendor_id if attribute == "vendor_id" else getattr(row, attribute, None)
+            if value is None:
+                return False
+            key = (row.source, value) if canon is None else canon(row.source, value)
+            return key in keys
+
+        return test
+
+    def any_member(self, keys: frozenset[Key], attribute: str) -> Test:
+        canon = self._canon(attribute)
+
+        def test(row: Record) -> bool:
+            source = row.source
+            values = getattr(row, attribute, ()) or ()
+            if canon is None:
+                return any((source, value) in keys for value in values)
+            return any(canon(source, value) in keys for value in values)
+
+        return test
+
+    def own(self, keys: frozenset[Key]) -> Test:
+        return self.member(keys, "vendor_id")
 
 
 async def row_relations(
@@ -312,6 +345,8 @@ async def row_relations(
     """
     always: set[str] = set()
     checks: list[tuple[str, Callable[[Record], bool]]] = []
+    tests = _Tests(entity, rel.identity)
+    _member, _any_member, _own = tests.member, tests.any_member, tests.own
     if "district" in needed and rel.district:
         always.add("district")
     self_keys = frozenset({rel.self_key}) if rel.self_key else frozenset()
@@ -354,7 +389,14 @@ async def row_relations(
         if entity is Entity.ATTENDANCE_EVENT:
             sections = await rel.taught_sections.get() if "teacher" in needed else frozenset()
             students = await rel.taught_students.get() if "teacher" in needed else frozenset()
-            await add("teacher", _const(_section_or_student(sections, students) if sections else None))
+            await add(
+                "teacher",
+                _const(
+                    _section_or_student(_member(sections, "section_id"), _member(students, "student_id"))
+                    if sections
+                    else None
+                ),
+            )
             await add("school", _from(rel.staff_schools.get, lambda k: _member(k, "school_id")))
         else:
             await add("teacher", _from(rel.taught_sections.get, lambda k: _member(k, "section_id")))
@@ -421,10 +463,7 @@ def _either(*tests: Callable[[Record], bool] | None) -> Callable[[Record], bool]
     return test
 
 
-def _section_or_student(sections: frozenset[Key], students: frozenset[Key]) -> Callable[[Record], bool]:
-    by_section = _member(sections, "section_id")
-    by_student = _member(students, "student_id")
-
+def _section_or_student(by_section: Test, by_student: Test) -> Test:
     def test(row: Record) -> bool:
         if getattr(row, "section_id", None):
             return by_section(row)

@@ -41,6 +41,7 @@ class PolicyGate(SchemaExtension):
             hub.catalogue,
         )
         plan = build_plan(engine, ctx.principal.roles, selected, hub.catalogue)
+        ctx.plan = plan
         if plan.forbidden:
             for entry in plan.forbidden:
                 type_name, _, field_name = entry.partition(".")
@@ -48,8 +49,7 @@ class PolicyGate(SchemaExtension):
             execution.result = GraphQLExecutionResult(data=None, errors=[forbidden_error(plan.forbidden)])
             yield
             return
-        ctx.plan = plan
-        ctx.data = DataAccess(hub.registry, Scope(plan, selected, ctx.relationships))
+        ctx.data = DataAccess(hub.registry, Scope(plan, selected, ctx.relationships), hub.identity)
         yield
 
 

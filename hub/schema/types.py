@@ -83,7 +83,7 @@ class Organization(Node):
     async def children(self, root: strawberry.Parent[Any], info: Info) -> list[Organization]:
         if withheld(root, "children", info):
             return []
-        return await data(info).linked(Entity.ORGANIZATION, "parent_id", root.source, root.vendor_id)
+        return await data(info).linked_to(Entity.ORGANIZATION, "parent_id", root)
 
     @strawberry.field
     def sources(self, root: strawberry.Parent[Any]) -> list[SourceRef]:
@@ -136,9 +136,9 @@ async def _enrolled_sections(
     root: Record, info: Info, roles: tuple[str, ...], term_id: strawberry.ID | None
 ) -> list[Record]:
     access = data(info)
-    enrollments = await access.enrollments("person_id", root.source, root.vendor_id)
-    section_ids = list(dict.fromkeys(e.section_id for e in enrollments if e.role in roles and e.section_id))
-    sections = of_type(await access.many(Entity.SECTION, root.source, section_ids), m.Section)
+    enrollments = await access.enrollments_of("person_id", root)
+    keys = [(e.source, e.section_id) for e in enrollments if e.role in roles and e.section_id]
+    sections = of_type(await access.many_keys(Entity.SECTION, keys), m.Section)
     term = vendor_id_of(term_id, Entity.ACADEMIC_SESSION, root.source)
     if term is not None:
         sections = [s for s in sections if term in s.term_ids]
@@ -192,7 +192,7 @@ class Student(Person):
         if withheld(root, "scores", info):
             return empty_connection()
         rows = of_type(
-            await data(info).linked(Entity.SCORE, "student_id", root.source, root.vendor_id), m.Score
+            await data(info).linked_to(Entity.SCORE, "student_id", root), m.Score
         )
         section = vendor_id_of(section_id, Entity.SECTION, root.source)
         if section is not None:
@@ -206,7 +206,7 @@ class Student(Person):
         if withheld(root, "courseGrades", info):
             return []
         rows = of_type(
-            await data(info).linked(Entity.COURSE_GRADE, "student_id", root.source, root.vendor_id),
+            await data(info).linked_to(Entity.COURSE_GRADE, "student_id", root),
             m.CourseGrade,
         )
         term = vendor_id_of(term_id, Entity.ACADEMIC_SESSION, root.source)
@@ -225,7 +225,7 @@ class Student(Person):
         if withheld(root, "attendance", info):
             return []
         rows = of_type(
-            await data(info).linked(Entity.ATTENDANCE_EVENT, "student_id", root.source, root.vendor_id),
+            await data(info).linked_to(Entity.ATTENDANCE_EVENT, "student_id", root),
             m.AttendanceEvent,
         )
         return [
@@ -279,13 +279,13 @@ async def _section_people(
     root: Record, info: Info, roles: tuple[str, ...], entity: Entity, include_inactive: bool = True
 ) -> list[Record]:
     access = data(info)
-    enrollments = await access.enrollments("section_id", root.source, root.vendor_id)
+    enrollments = await access.enrollments_of("section_id", root)
     if not include_inactive:
         ctx = context(info)
         today, grace = ctx.relationships.today, ctx.relationships.grace_days
         enrollments = [e for e in enrollments if is_current(e.begin_date, e.end_date, today, grace)]
-    person_ids = list(dict.fromkeys(e.person_id for e in enrollments if e.role in roles and e.person_id))
-    return await access.many(entity, root.source, person_ids)
+    keys = [(e.source, e.person_id) for e in enrollments if e.role in roles and e.person_id]
+    return await access.many_keys(entity, keys)
 
 
 @strawberry.type
@@ -346,7 +346,7 @@ class Section(Node):
         if withheld(root, "assignments", info):
             return empty_connection()
         rows = of_type(
-            await data(info).linked(Entity.ASSIGNMENT, "section_id", root.source, root.vendor_id),
+            await data(info).linked_to(Entity.ASSIGNMENT, "section_id", root),
             m.Assignment,
         )
         if due_after is not None:
@@ -404,7 +404,7 @@ class Assignment(Node):
     ) -> ScoreConnection:
         if withheld(root, "scores", info):
             return empty_connection()
-        rows = await data(info).linked(Entity.SCORE, "assignment_id", root.source, root.vendor_id)
+        rows = await data(info).linked_to(Entity.SCORE, "assignment_id", root)
         return paginate(rows, first, after, info)
 
     @strawberry.field

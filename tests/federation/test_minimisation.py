@@ -59,7 +59,9 @@ async def test_a_forbidden_operation_asks_no_adapter(district: Path) -> None:
     async with running_hub(district) as running:
         running.hub.registry.record_requests = True
         before = running.hub.registry.calls
-        body = await running.query("{ students { edges { node { givenName birthDate } } } }", persona="teacher")
+        body = await running.query(
+            "{ students { edges { node { givenName birthDate } } } }", persona="teacher"
+        )
         assert body["data"] is None
         assert body["errors"][0]["extensions"] == {"code": "FORBIDDEN", "fields": ["Student.birthDate"]}
         assert running.hub.registry.calls == before

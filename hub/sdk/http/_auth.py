@@ -58,6 +58,7 @@ class BearerToken(SourceAuth):
 
 
 SignatureMethod = Literal["HMAC-SHA1", "HMAC-SHA256"]
+"""OAuth 1.0a signature methods :class:`OAuth1Signer` supports."""
 
 
 def _sign_hmac_sha256(client: Any, request: Any) -> str:

@@ -26,6 +26,7 @@ __all__ = ["QueryParams", "VendorClient"]
 log = logging.getLogger("homeroom.sources.http")
 
 QueryParams = Mapping[str, str | int | float]
+"""Query parameters of a request: names to strings or numbers (encoded by httpx)."""
 
 # Statuses worth another attempt: the vendor is busy or briefly broken.
 _RETRYABLE = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -189,6 +190,12 @@ class VendorClient:
                     problem = _Transient(f"{where} timed out")
                 except httpx.TransportError as exc:
                     problem = _Transient(f"{where} unreachable ({type(exc).__name__})")
+                except httpx.DecodingError:
+                    raise BadVendorData(
+                        self.name, f"{where} answered a body that cannot be decoded"
+                    ) from None
+                except httpx.HTTPError as exc:
+                    problem = _Transient(f"{where} failed ({type(exc).__name__})")
                 else:
                     if response.is_success:
                         return self._decode(response, where), response.headers

@@ -1,0 +1,1 @@
+"""The adapter conformance kit, run against our adapters and against broken ones."""

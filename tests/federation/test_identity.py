@@ -1,0 +1,188 @@
+"""One student across sources: an SIS roster and an LMS gradebook holding the
+same people under their own ids become one hub record; ambiguity is reported
+and never merged."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from adapters.oneroster_csv import SPEC as CSV
+from hub.app import create_app
+from hub.assemble import assemble
+from hub.auth import DevSigner
+from hub.federation.clock import Clock
+from hub.federation.registry import SourceRegistry
+from hub.model import RECORD_TYPES, Entity, Record, Student, data_fields
+from hub.personas import pick_personas
+from hub.sdk import FetchRequest
+from hub.settings import load_settings
+from hub.testing.memory import MemoryAdapter
+from tests.support import TODAY, RunningHub, make_district
+
+ROSTER = (
+    Entity.ORGANIZATION,
+    Entity.ACADEMIC_SESSION,
+    Entity.COURSE,
+    Entity.SECTION,
+    Entity.STUDENT,
+    Entity.TEACHER,
+    Entity.GUARDIAN,
+    Entity.ENROLLMENT,
+)
+GRADEBOOK = (Entity.ASSIGNMENT, Entity.SCORE)
+LMS_LINKS = ("student_id", "section_id", "assignment_id", "person_id")
+
+
+async def _records(data_dir: Path) -> dict[Entity, list[Record]]:
+    adapter = CSV.create(CSV.config(name="csv", kind="oneroster-csv", path=data_dir))
+    await adapter.open()
+    out = {}
+    for entity, record_type in RECORD_TYPES.items():
+        result = await adapter.fetch(FetchRequest(entity, frozenset(data_fields(record_type))))
+        out[entity] = list(result.records)
+    return out
+
+
+def _lms_id(vendor_id: str) -> str:
+    return "lms-" + vendor_id[::-1]
+
+
+def _lms_copy(records: dict[Entity, list[Record]]) -> list[Record]:
+    """The LMS's view: its own ids, the SIS id kept as identifier/class_code
+    (like Canvas sis_user_id / sis_section_id), and the gradebook."""
+    out: list[Record] = []
+    for entity in (Entity.STUDENT, Entity.TEACHER):
+        for row in records[entity]:
+            out.append(
+                dataclasses.replace(
+                    row,
+                    vendor_id=_lms_id(row.vendor_id),
+                    identifier=row.vendor_id,
+                    school_id=None,
+                    school_ids=(),
+                    guardian_ids=(),
+                )
+                if entity is Entity.STUDENT
+                else dataclasses.replace(
+                    row, vendor_id=_lms_id(row.vendor_id), identifier=row.vendor_id, school_ids=()
+                )
+            )
+    for row in records[Entity.SECTION]:
+        out.append(
+            dataclasses.replace(
+                row,
+                vendor_id=_lms_id(row.vendor_id),
+                class_code=row.vendor_id,
+                course_id=None,
+                school_id=None,
+                term_ids=(),
+            )
+        )
+    for entity in (Entity.ENROLLMENT, *GRADEBOOK):
+        for row in records[entity]:
+            changes = {
+                name: _lms_id(value)
+                for name in LMS_LINKS
+                if isinstance(value := getattr(row, name, None), str)
+            }
+            out.append(dataclasses.replace(row, vendor_id=_lms_id(row.vendor_id), **changes))
+    return out
+
+
+@asynccontextmanager
+async def two_source_hub(
+    data_dir: Path, lms_records: Sequence[Record], sis_records: dict[Entity, list[Record]] | None = None
+) -> AsyncIterator[RunningHub]:
+    records = sis_records or await _records(data_dir)
+    sis = MemoryAdapter("sis", [r for e in ROSTER for r in records[e]])
+    lms = MemoryAdapter("lms", list(lms_records))
+    settings = load_settings(None, identity={"primary": "sis", "match": [{"source": "lms"}]})
+    signer = DevSigner(secrets.token_bytes(32))
+    hub = assemble(settings, [signer], clock=Clock(fixed=TODAY))
+    hub.registry = SourceRegistry([sis, lms], {"sis": "memory", "lms": "memory"})
+    app = create_app(hub, watch_policy=False)
+    async with app.router.lifespan_context(app):
+        personas = await pick_personas(hub.registry, hub.clock, settings.policy.grace_days)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub") as client:
+            yield RunningHub(hub, signer, client, personas)
+
+
+@pytest.fixture(scope="module")
+def district(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_district(tmp_path_factory.mktemp("district"), 120)
+
+
+DASHBOARD = """{ viewer { sections { edges { node { title sources { source vendorId }
+  students { edges { node { id givenName sources { source vendorId }
+    scores(first: 500) { edges { node { score assignment { title } sources { source } } } } } } } } } } } }"""
+
+
+async def test_the_teacher_sees_sis_rosters_merged_with_lms_scores(district: Path) -> None:
+    records = await _records(district)
+    async with two_source_hub(district, _lms_copy(records)) as running:
+        assert not running.hub.identity.ambiguities
+        body = await running.query(DASHBOARD, persona="teacher")
+        assert "errors" not in body, body.get("errors")
+        # The teacher reads the scores of the sections they teach only.
+        truth: dict[tuple[str, str], dict[str, float | None]] = {}
+        titles = {a.vendor_id: a.title for a in records[Entity.ASSIGNMENT]}  # type: ignore[attr-defined]
+        for score in records[Entity.SCORE]:
+            key = (score.student_id, score.section_id)  # type: ignore[attr-defined]
+            truth.setdefault(key, {})[titles[score.assignment_id]] = score.score  # type: ignore[attr-defined]
+        seen = 0
+        for section in body["data"]["viewer"]["sections"]["edges"]:
+            section_sources = {ref["source"]: ref["vendorId"] for ref in section["node"]["sources"]}
+            assert set(section_sources) == {"sis", "lms"}
+            ids = [edge["node"]["id"] for edge in section["node"]["students"]["edges"]]
+            assert len(ids) == len(set(ids)), "a student is listed twice"
+            for edge in section["node"]["students"]["edges"]:
+                student = edge["node"]
+                sources = {ref["source"]: ref["vendorId"] for ref in student["sources"]}
+                assert set(sources) == {"sis", "lms"}
+                assert sources["lms"] == _lms_id(sources["sis"])
+                got = {
+                    s["node"]["assignment"]["title"]: s["node"]["score"] for s in student["scores"]["edges"]
+                }
+                assert all(s["node"]["sources"][0]["source"] == "lms" for s in student["scores"]["edges"])
+                assert got == truth.get((sources["sis"], section_sources["sis"]), {})
+                seen += 1
+        assert seen > 20
+
+
+async def test_conflicting_identities_are_reported_and_kept_apart(district: Path) -> None:
+    records = await _records(district)
+    lms = _lms_copy(records)
+    lms_students = [r for r in lms if isinstance(r, Student)]
+    sis_students = records[Entity.STUDENT]
+    # 1. Two LMS users claim the same SIS student.
+    claimant = dataclasses.replace(lms_students[1], identifier=lms_students[0].identifier)
+    # 2. One LMS user's only key (an e-mail) belongs to two SIS students.
+    shared = "shared.family@example.org"
+    sis_students[2] = dataclasses.replace(sis_students[2], email=shared)
+    sis_students[3] = dataclasses.replace(sis_students[3], email=shared)
+    stranger = dataclasses.replace(lms_students[4], identifier="no-such-sis-id", email=shared.upper())
+    lms = [claimant if r is lms_students[1] else stranger if r is lms_students[4] else r for r in lms]
+    async with two_source_hub(district, lms, records) as running:
+        identity = running.hub.identity
+        reasons = {a.vendor_ids: a for a in identity.ambiguities if a.entity is Entity.STUDENT}
+        claimed = reasons[tuple(sorted((lms_students[0].vendor_id, lms_students[1].vendor_id)))]
+        assert "claim the same record" in claimed.reason
+        two = reasons[(stranger.vendor_id,)]
+        assert "matches 2 records" in two.reason and two.key == "email=email"
+        for vendor_id in (lms_students[0].vendor_id, lms_students[1].vendor_id, stranger.vendor_id):
+            assert identity.canonical(Entity.STUDENT, "lms", vendor_id) == ("lms", vendor_id)
+        body = await running.query(
+            "query($id: ID!) { student(id: $id) { sources { source } } }",
+            variables={"id": identity.hub_id(Entity.STUDENT, "sis", sis_students[0].vendor_id)},
+        )
+        assert [ref["source"] for ref in body["data"]["student"]["sources"]] == ["sis"]
+        # Everyone else was merged.
+        merged = identity.canonical(Entity.STUDENT, "lms", lms_students[5].vendor_id)
+        assert merged == ("sis", lms_students[5].identifier)
