@@ -238,7 +238,7 @@ def create_app(
         if not hub.ready:  # the demo opens its sources before serving
             if not await hub.registry.open():
                 log.warning("some sources failed to open; serving the others")
-            await hub.match_identities()
+            await hub.match_identities(store_url)
             hub.ready = True
         # Records loaded at start live as long as the process: keep them out of
         # every garbage-collection pass (large districts hold millions of objects).

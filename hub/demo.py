@@ -74,13 +74,13 @@ async def prepare_demo(
     if not await hub.registry.open():
         state = hub.registry.states[SOURCE_NAME]
         raise ValueError(f"source '{SOURCE_NAME}' could not load {data_dir}: {state.last_error}")
-    await hub.match_identities()
+    if store_url is not None:
+        await upgrade(store_url)
+    await hub.match_identities(store_url)
     hub.ready = True
     personas = await pick_personas(hub.registry, hub.clock, settings.policy.grace_days)
     report = hub.registry.states[SOURCE_NAME].report
     tokens = {name: persona.as_json(signer) for name, persona in personas.items()}
-    if store_url is not None:
-        await upgrade(store_url)
     app = create_app(hub, personas=tokens, store_url=store_url)
     return PreparedDemo(
         app=app,

@@ -88,11 +88,30 @@ class Hub:
             return None
         return found[0]
 
-    async def match_identities(self) -> None:
+    async def match_identities(self, store_url: str | None = None) -> None:
         """Merge the same people, sections and courses across sources
-        (``[identity]``); links found before are kept (the store)."""
-        if self.settings.identity.match:
-            self.identity = await build_identity_map(self.registry, self.settings.identity)
+        (``[identity]``). With a store, links found before hold (even when
+        their keys changed since) and new ones are remembered."""
+        if not self.settings.identity.match:
+            return
+        from hub.store import create_engine
+        from hub.store.identity import load_links, save_links
+
+        engine = create_engine(store_url) if store_url else None
+        try:
+            known: dict[tuple[Entity, str, str], tuple[str, str]] = {}
+            if engine is not None:
+                for entity, source, vendor_id, primary, primary_id in await load_links(engine):
+                    known[(Entity(entity), source, vendor_id)] = (primary, primary_id)
+            self.identity = await build_identity_map(self.registry, self.settings.identity, known)
+            if engine is not None:
+                await save_links(
+                    engine,
+                    [((e.value, s, v, p, pv), key) for e, (s, v), (p, pv), key in self.identity.links()],
+                )
+        finally:
+            if engine is not None:
+                await engine.dispose()
 
     def relationships(self, principal: Principal, person: CallerPerson | None) -> Relationships:
         """The caller's roster ties for one request (computed lazily)."""

@@ -114,7 +114,10 @@ def district(obj: Json) -> Organization | None:
     if vendor_id is None:
         return None
     return Organization(
-        vendor_id=vendor_id, name=v.text(obj.get("name")), type="district", identifier=v.text(obj.get("nces_id"))
+        vendor_id=vendor_id,
+        name=v.text(obj.get("name")),
+        type="district",
+        identifier=v.text(obj.get("nces_id")),
     )
 
 
@@ -333,7 +336,9 @@ def _guardian_links(role: Json, options: Options) -> list[tuple[str, str | None]
     for link in links if isinstance(links, list) else ():
         if not isinstance(link, Mapping) or (student_id := v.text(link.get("student"))) is None:
             continue
-        emergency_only = _fold(link.get("type")) == "emergency" and _fold(link.get("relationship")) != "parent"
+        emergency_only = (
+            _fold(link.get("type")) == "emergency" and _fold(link.get("relationship")) != "parent"
+        )
         if emergency_only and not options.emergency_contacts_are_guardians:
             continue
         found.append((student_id, _relationship(link)))

@@ -92,7 +92,9 @@ class BodyLinkPaging:
             link = _link(payload, self.rel)
             following = client.url(link) if link else None
             if following is not None and str(following) in seen:
-                raise BadVendorData(client.name, f"{url.path}: the next link points back to a page already read")
+                raise BadVendorData(
+                    client.name, f"{url.path}: the next link points back to a page already read"
+                )
             yield Page(items, payload, headers, None, position, str(following) if following else None)
             if following is None:
                 return
@@ -109,7 +111,8 @@ class CleverReader:
     async def pages(self, stream: Stream, *, after: str = "", size: int) -> AsyncIterator[list[Json]]:
         """The stream's records page by page (a single object is one page of one).
 
-        ``after`` resumes a paged list after that Clever id (``starting_after``).
+        ``after`` resumes after that Clever id: ``starting_after`` for a paged
+        list; an unpaged list (``/districts``) drops what comes before it here.
         """
         path = f"{self._root}{stream.path}"
         if stream.kind == "single":
@@ -117,22 +120,31 @@ class CleverReader:
             found = unwrap(payload.get("data")) if isinstance(payload, dict) else None
             if payload is not None and found is None:
                 raise BadVendorData(self._client.name, f"{path} answered a body without a data object")
-            yield [found] if found is not None else []
+            yield [found] if found is not None and not after else []
             return
         params: dict[str, str | int | float] = dict(stream.params)
-        if after:
+        paged = stream.kind == "paged"
+        if after and paged:
             params["starting_after"] = after
-        paging = BodyLinkPaging(size_param="limit" if stream.kind == "paged" else None, missing_ok=stream.missing_ok)
+        paging = BodyLinkPaging(size_param="limit" if paged else None, missing_ok=stream.missing_ok)
         async for page in paging.pages(self._client, path, params, page_size=size):
-            yield self._records(page.items, path)
+            records = self._records(page.items, path)
+            if after and not paged:
+                ids = [record.get("id") for record in records]
+                records = records[ids.index(after) + 1 :] if after in ids else []
+            yield records
 
-    async def read_all(self, stream: Stream, *, size: int) -> list[list[Json]]:
-        """Every page of ``stream`` (for reads done concurrently, then used in order)."""
-        return [page async for page in self.pages(stream, size=size)]
+    async def read_all(self, stream: Stream, *, after: str = "", size: int) -> list[list[Json]]:
+        """Every page of ``stream`` (for reads sent concurrently, then used in order)."""
+        return [page async for page in self.pages(stream, after=after, size=size)]
 
     def _records(self, items: Sequence[Any], path: str) -> list[Json]:
         records = [found for item in items if (found := unwrap(item)) is not None]
         if len(records) < len(items):
-            log.warning("source %s: %s: %d malformed items skipped", self._client.name, path, len(items) - len(records))
+            log.warning(
+                "source %s: %s: %d malformed items skipped",
+                self._client.name,
+                path,
+                len(items) - len(records),
+            )
         return records
-

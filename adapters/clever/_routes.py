@@ -118,7 +118,9 @@ ROUTES: dict[Entity, Route] = {
     Entity.ACADEMIC_SESSION: Route(
         Entity.ACADEMIC_SESSION, (Stream("/terms", "term"),), Scope("/terms/{}", "term", kind="single")
     ),
-    Entity.COURSE: Route(Entity.COURSE, (Stream("/courses", "course"),), Scope("/courses/{}", "course", kind="single")),
+    Entity.COURSE: Route(
+        Entity.COURSE, (Stream("/courses", "course"),), Scope("/courses/{}", "course", kind="single")
+    ),
     Entity.SECTION: Route(Entity.SECTION, (Stream("/sections", "section"),), _SECTION, scoped=_SECTIONS_OF),
     Entity.STUDENT: Route(
         Entity.STUDENT,

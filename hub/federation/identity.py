@@ -70,12 +70,32 @@ class IdentityMap:
     lms_entities: frozenset[Entity] = frozenset()
     _to_primary: dict[tuple[Entity, str, str], Key] = field(default_factory=dict)
     _secondaries: dict[tuple[Entity, str, str], list[Key]] = field(default_factory=dict)
+    _match_keys: dict[tuple[Entity, str, str], str] = field(default_factory=dict)
     ambiguities: list[Ambiguity] = field(default_factory=list)
+    _notes: dict[tuple[Entity, str, str], str] = field(default_factory=dict)
 
-    def link(self, entity: Entity, secondary: Key, primary: Key) -> None:
+    def link(self, entity: Entity, secondary: Key, primary: Key, match_key: str = "") -> None:
         """Record that ``secondary`` is the same record as ``primary``."""
         self._to_primary[(entity, *secondary)] = primary
         self._secondaries.setdefault((entity, *primary), []).append(secondary)
+        self._match_keys[(entity, *secondary)] = match_key
+
+    def report(self, ambiguity: Ambiguity) -> None:
+        """Keep an ambiguity, and note it on every record it concerns."""
+        self.ambiguities.append(ambiguity)
+        note = f"kept apart: {ambiguity.reason} on {ambiguity.key}"
+        for vendor_id in ambiguity.vendor_ids:
+            self._notes[(ambiguity.entity, ambiguity.source, vendor_id)] = note
+        for source, vendor_id in ambiguity.candidates:
+            self._notes.setdefault(
+                (ambiguity.entity, source, vendor_id),
+                f"kept apart from {len(ambiguity.vendor_ids)} record(s) of '{ambiguity.source}': "
+                f"{ambiguity.reason} on {ambiguity.key}",
+            )
+
+    def note(self, entity: Entity, source: str, vendor_id: str) -> str | None:
+        """Why this record was not merged with a look-alike, when that happened."""
+        return self._notes.get((entity, source, vendor_id))
 
     def canonical(self, entity: Entity, source: str, vendor_id: str) -> Key:
         """The key the hub knows this record by (its primary record's, when merged)."""
@@ -99,10 +119,10 @@ class IdentityMap:
         """Whether any records were merged at all."""
         return bool(self._to_primary)
 
-    def links(self) -> Iterable[tuple[Entity, Key, Key]]:
-        """(entity, secondary, primary) of every link."""
+    def links(self) -> Iterable[tuple[Entity, Key, Key, str]]:
+        """(entity, secondary, primary, match key) of every link."""
         for (entity, source, vendor_id), primary in self._to_primary.items():
-            yield entity, (source, vendor_id), primary
+            yield entity, (source, vendor_id), primary, self._match_keys.get((entity, source, vendor_id), "")
 
 
 def _values(record: Record, attribute: str) -> list[str]:
@@ -169,7 +189,7 @@ async def _match_entity(
                 claims[candidates[0]].append((row.vendor_id, f"{primary_attribute}={secondary_attribute}"))
                 break
             if len(candidates) > 1:
-                identity.ambiguities.append(
+                identity.report(
                     Ambiguity(
                         entity,
                         rule.source,
@@ -182,7 +202,7 @@ async def _match_entity(
                 break
     for primary_id, claimants in claims.items():
         if len(claimants) > 1:
-            identity.ambiguities.append(
+            identity.report(
                 Ambiguity(
                     entity,
                     rule.source,
@@ -193,7 +213,7 @@ async def _match_entity(
                 )
             )
             continue
-        identity.link(entity, (rule.source, claimants[0][0]), (primary, primary_id))
+        identity.link(entity, (rule.source, claimants[0][0]), (primary, primary_id), claimants[0][1])
 
 
 async def build_identity_map(

@@ -48,12 +48,16 @@ def _resolve_record_type(cls: Any, obj: Any, info: Any, type_: Any) -> str:
 class SourceRef:
     source: str
     vendor_id: str
+    note: str | None = strawberry.field(
+        default=None, description="Why a look-alike record elsewhere was not merged with this one."
+    )
 
 
-def _sources(root: Record) -> list[SourceRef]:
-    refs = [SourceRef(source=root.source, vendor_id=root.vendor_id)]
-    refs.extend(SourceRef(source=s, vendor_id=v) for s, v in root.also_in)
-    return refs
+def _sources(root: Record, info: Info) -> list[SourceRef]:
+    identity = context(info).hub.identity
+    entity = entity_of(root)
+    keys = [(root.source, root.vendor_id), *root.also_in]
+    return [SourceRef(source=s, vendor_id=v, note=identity.note(entity, s, v)) for s, v in keys]
 
 
 @strawberry.interface
@@ -86,8 +90,8 @@ class Organization(Node):
         return await data(info).linked_to(Entity.ORGANIZATION, "parent_id", root)
 
     @strawberry.field
-    def sources(self, root: strawberry.Parent[Any]) -> list[SourceRef]:
-        return _sources(root)
+    def sources(self, root: strawberry.Parent[Any], info: Info) -> list[SourceRef]:
+        return _sources(root, info)
 
 
 @strawberry.type
@@ -128,8 +132,8 @@ class Person(Node):
     identifier: str | None
 
     @strawberry.field
-    def sources(self, root: strawberry.Parent[Any]) -> list[SourceRef]:
-        return _sources(root)
+    def sources(self, root: strawberry.Parent[Any], info: Info) -> list[SourceRef]:
+        return _sources(root, info)
 
 
 async def _enrolled_sections(
@@ -354,8 +358,8 @@ class Section(Node):
         return paginate(rows, first, after, info)
 
     @strawberry.field
-    def sources(self, root: strawberry.Parent[Any]) -> list[SourceRef]:
-        return _sources(root)
+    def sources(self, root: strawberry.Parent[Any], info: Info) -> list[SourceRef]:
+        return _sources(root, info)
 
 
 def _after(value: dt.datetime | None, bound: dt.datetime) -> bool:
@@ -408,8 +412,8 @@ class Assignment(Node):
         return paginate(rows, first, after, info)
 
     @strawberry.field
-    def sources(self, root: strawberry.Parent[Any]) -> list[SourceRef]:
-        return _sources(root)
+    def sources(self, root: strawberry.Parent[Any], info: Info) -> list[SourceRef]:
+        return _sources(root, info)
 
 
 @strawberry.type
@@ -431,8 +435,8 @@ class Score(Node):
         return await data(info).one(Entity.STUDENT, root.source, root.student_id)
 
     @strawberry.field
-    def sources(self, root: strawberry.Parent[Any]) -> list[SourceRef]:
-        return _sources(root)
+    def sources(self, root: strawberry.Parent[Any], info: Info) -> list[SourceRef]:
+        return _sources(root, info)
 
 
 @strawberry.type

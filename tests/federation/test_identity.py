@@ -23,6 +23,7 @@ from hub.model import RECORD_TYPES, Entity, Record, Student, data_fields
 from hub.personas import pick_personas
 from hub.sdk import FetchRequest
 from hub.settings import load_settings
+from hub.store import upgrade
 from hub.testing.memory import MemoryAdapter
 from tests.support import TODAY, RunningHub, make_district
 
@@ -98,7 +99,10 @@ def _lms_copy(records: dict[Entity, list[Record]]) -> list[Record]:
 
 @asynccontextmanager
 async def two_source_hub(
-    data_dir: Path, lms_records: Sequence[Record], sis_records: dict[Entity, list[Record]] | None = None
+    data_dir: Path,
+    lms_records: Sequence[Record],
+    sis_records: dict[Entity, list[Record]] | None = None,
+    store_url: str | None = None,
 ) -> AsyncIterator[RunningHub]:
     records = sis_records or await _records(data_dir)
     sis = MemoryAdapter("sis", [r for e in ROSTER for r in records[e]])
@@ -107,7 +111,9 @@ async def two_source_hub(
     signer = DevSigner(secrets.token_bytes(32))
     hub = assemble(settings, [signer], clock=Clock(fixed=TODAY))
     hub.registry = SourceRegistry([sis, lms], {"sis": "memory", "lms": "memory"})
-    app = create_app(hub, watch_policy=False)
+    if store_url is not None:
+        await upgrade(store_url)
+    app = create_app(hub, watch_policy=False, store_url=store_url)
     async with app.router.lifespan_context(app):
         personas = await pick_personas(hub.registry, hub.clock, settings.policy.grace_days)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub") as client:
@@ -179,10 +185,33 @@ async def test_conflicting_identities_are_reported_and_kept_apart(district: Path
         for vendor_id in (lms_students[0].vendor_id, lms_students[1].vendor_id, stranger.vendor_id):
             assert identity.canonical(Entity.STUDENT, "lms", vendor_id) == ("lms", vendor_id)
         body = await running.query(
-            "query($id: ID!) { student(id: $id) { sources { source } } }",
+            "query($id: ID!) { student(id: $id) { sources { source note } } }",
             variables={"id": identity.hub_id(Entity.STUDENT, "sis", sis_students[0].vendor_id)},
         )
-        assert [ref["source"] for ref in body["data"]["student"]["sources"]] == ["sis"]
+        refs = body["data"]["student"]["sources"]
+        assert [ref["source"] for ref in refs] == ["sis"]
+        assert "kept apart" in refs[0]["note"] and "claim the same record" in refs[0]["note"]
         # Everyone else was merged.
         merged = identity.canonical(Entity.STUDENT, "lms", lms_students[5].vendor_id)
         assert merged == ("sis", lms_students[5].identifier)
+
+
+async def test_links_are_remembered_across_restarts(district: Path, tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
+    records = await _records(district)
+    lms = _lms_copy(records)
+    async with two_source_hub(district, lms, store_url=url) as running:
+        first = running.hub.identity
+        student = next(r for r in lms if isinstance(r, Student))
+        merged_id = first.hub_id(Entity.STUDENT, "lms", student.vendor_id)
+        assert first.canonical(Entity.STUDENT, "lms", student.vendor_id)[0] == "sis"
+    # The LMS loses the key that made the link (and the e-mail changes): the link holds.
+    changed = [
+        dataclasses.replace(r, identifier=None, email="changed@example.org") if r is student else r
+        for r in lms
+    ]
+    async with two_source_hub(district, changed, store_url=url) as running:
+        assert running.hub.identity.hub_id(Entity.STUDENT, "lms", student.vendor_id) == merged_id
+    # Without the store, the same change leaves the LMS record on its own.
+    async with two_source_hub(district, changed) as running:
+        assert running.hub.identity.hub_id(Entity.STUDENT, "lms", student.vendor_id) != merged_id
