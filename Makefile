@@ -27,7 +27,10 @@ check: install  ## lint and types
 	$(BIN)/mypy hub adapters
 
 bench: install  ## benchmarks; each prints ratios against a baseline measured in the same run
-	$(BIN)/python -m bench.throughput $(ARGS)
+	$(BIN)/python -m bench.throughput
+	$(BIN)/python -m bench.policy
+	$(BIN)/python -m bench.audit
+	$(BIN)/python -m bench.upstream
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache homeroom-demo

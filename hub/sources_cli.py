@@ -72,7 +72,8 @@ def installed_simulators(kind: str | None = None) -> dict[str, SimulatorSpec]:
 
     With ``kind``, only that entry point is loaded (a broken third-party
     simulator does not stop the others). Raises ``TypeError`` when an entry
-    point does not hold a :class:`SimulatorSpec`.
+    point does not hold a :class:`SimulatorSpec` of the kind it is named
+    after; import errors of the simulator's module propagate.
     """
     specs: dict[str, SimulatorSpec] = {}
     for name, point in _simulator_points().items():
@@ -81,7 +82,9 @@ def installed_simulators(kind: str | None = None) -> dict[str, SimulatorSpec]:
         spec = point.load()
         if not isinstance(spec, SimulatorSpec):
             raise TypeError(f"entry point {name} = {point.value} is not a SimulatorSpec")
-        specs[spec.kind] = spec
+        if spec.kind != name:
+            raise TypeError(f"entry point {name} = {point.value} is a simulator of kind '{spec.kind}'")
+        specs[name] = spec
     return specs
 
 
@@ -228,7 +231,7 @@ def simulate(
         ),
     ] = None,
     config_out: Annotated[
-        Path | None, typer.Option(help="write (or append) the [[sources]] table pointing at it here")
+        Path | None, typer.Option(help="write (or append) a sources table pointing at it to this TOML file")
     ] = None,
     name: Annotated[
         str | None, typer.Option(help="source name in the table (default: the simulator's)")
@@ -242,7 +245,7 @@ def simulate(
     """Serve a vendor simulator over a district on 127.0.0.1, for trying a source without a vendor.
 
     Prints the base URL, the credentials it accepts, the environment variables
-    the [[sources]] table names and the table itself (written with --config-out).
+    the source's table names and the table itself (written with --config-out).
     """
     points = _simulator_points()
     if kind not in points:
@@ -250,6 +253,9 @@ def simulate(
         raise _fail(f"no simulator for kind '{kind}' (installed simulators: {installed})")
     try:
         spec = installed_simulators(kind)[kind]
+    except Exception as exc:  # a third party's module: report it, no traceback
+        raise _fail(f"simulator '{kind}' ({points[kind].value}) cannot be loaded: {exc}") from None
+    try:
         options = SimulatorOptions(
             client_id=client_id,
             client_secret=client_secret or secrets.token_urlsafe(18),
@@ -414,7 +420,7 @@ def render_rows(rows: Sequence[CheckRow]) -> str:
             row.entity,
             "ok" if row.ok else "FAILED",
             "-" if row.records is None else str(row.records),
-            "-" if row.ms is None else f"{row.ms:.0f}",
+            "-" if row.ms is None else (f"{row.ms:.1f}" if row.ms < 10 else f"{row.ms:.0f}"),
             row.reason,
         )
         for row in rows

@@ -114,7 +114,9 @@ def course(obj: Json) -> Course | None:
     vendor_id = v.ident(obj.get("id"))
     if vendor_id is None:
         return None
-    return Course(vendor_id=vendor_id, title=v.text(obj.get("name")), course_code=v.text(obj.get("course_code")))
+    return Course(
+        vendor_id=vendor_id, title=v.text(obj.get("name")), course_code=v.text(obj.get("course_code"))
+    )
 
 
 def section(obj: Json, term_id: str | None) -> Section | None:

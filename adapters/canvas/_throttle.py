@@ -104,7 +104,9 @@ class CanvasThrottle(httpx.AsyncBaseTransport):
             if _MARKER in body.lower():
                 return await self._as_throttled(request, response, remaining)
             # Not throttling: hand the (already read) answer on, decoded.
-            return httpx.Response(403, headers=_without_framing(response.headers), content=body, request=request)
+            return httpx.Response(
+                403, headers=_without_framing(response.headers), content=body, request=request
+            )
         return response
 
     async def _as_throttled(

@@ -22,7 +22,7 @@ import asyncio
 import base64
 import binascii
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -143,7 +143,10 @@ class Walker:
 
     def first_url(self, stream: Stream) -> httpx.URL:
         """The URL of ``stream``'s first page."""
-        query = [*stream.query, ("per_page", str(self.per_page))]
+        query: list[tuple[str, str | int | float | bool | None]] = [
+            *stream.query,
+            ("per_page", self.per_page),
+        ]
         return self.client.url(stream.path).copy_merge_params(query)
 
     async def page(self, stream: Stream, url: str | None) -> _Page:
@@ -172,25 +175,31 @@ class Walker:
             if page.next is None:
                 return
             if page.next in seen:
-                raise BadVendorData(self.client.name, f"{stream.path}: the next link points back to a page read")
+                raise BadVendorData(
+                    self.client.name, f"{stream.path}: the next link points back to a page read"
+                )
             url = page.next
 
     # -- paged walks --
 
-    def walk(self, levels: Sequence[Expand], start: Position = ()) -> AsyncIterator[tuple[Chain, Position]]:
+    def walk(
+        self, levels: Sequence[Expand], start: Position = ()
+    ) -> AsyncGenerator[tuple[Chain, Position], None]:
         """Records (with their parents) from ``start`` on, each with the position after it."""
         return self._walk(levels, 0, (), start)
 
     async def _walk(
         self, levels: Sequence[Expand], depth: int, parents: Chain, start: Position
-    ) -> AsyncIterator[tuple[Chain, Position]]:
+    ) -> AsyncGenerator[tuple[Chain, Position], None]:
         level = levels[depth](parents)
         first = start[0] if start else Mark()
         deeper = start[1:]
         last = depth == len(levels) - 1
         if level.items is not None:
             for index in range(first.skip, len(level.items)):
-                async for found in self._descend(levels, depth, parents, level.items[index], Mark(0, None, index), deeper, last):
+                async for found in self._descend(
+                    levels, depth, parents, level.items[index], Mark(0, None, index), deeper, last
+                ):
                     yield found
                 deeper = ()
             return
@@ -198,15 +207,23 @@ class Walker:
             stream = level.streams[number]
             url = first.url if number == first.stream else None
             skip = first.skip if number == first.stream else 0
+            seen: set[str] = set()
             while True:
                 page = await self.page(stream, url)
+                seen.add(page.url)
                 for index in range(skip, len(page.items)):
                     here = Mark(number, page.url, index)
-                    async for found in self._descend(levels, depth, parents, page.items[index], here, deeper, last):
+                    async for found in self._descend(
+                        levels, depth, parents, page.items[index], here, deeper, last
+                    ):
                         yield found
                     deeper = ()
                 if page.next is None:
                     break
+                if page.next in seen:
+                    raise BadVendorData(
+                        self.client.name, f"{stream.path}: the next link points back to a page read"
+                    )
                 url, skip = page.next, 0
 
     async def _descend(
@@ -218,7 +235,7 @@ class Walker:
         here: Mark,
         deeper: Position,
         last: bool,
-    ) -> AsyncIterator[tuple[Chain, Position]]:
+    ) -> AsyncGenerator[tuple[Chain, Position], None]:
         if last:
             yield (*parents, item), (Mark(here.stream, here.url, here.skip + 1),)
             return

@@ -17,7 +17,9 @@ Rules worth knowing:
 - Sections carry their roster as ``teachers``/``students`` arrays: each id
   becomes an :class:`Enrollment` whose vendor id is
   ``<section id>:<role>:<user id>`` (Clever has no enrollment object).
-- ``identifier`` is the configured key (``state_id`` or ``sis_id``).
+- A person's ``identifier`` is the configured key (``sis_id``, a staff
+  member's ``staff_id``, or ``state_id``); a school's is its state id (else
+  its NCES id), a district's its NCES id.
 """
 
 from __future__ import annotations
@@ -85,7 +87,7 @@ _RELATIVES = frozenset({"grandparent", "auntuncle", "sibling"})
 class Options:
     """The configuration the builders follow."""
 
-    identifier: str = "state_id"
+    identifier: str = "sis_id"
     emergency_contacts_are_guardians: bool = False
 
 
@@ -121,7 +123,7 @@ def district(obj: Json) -> Organization | None:
     )
 
 
-def school(obj: Json, options: Options) -> Organization | None:
+def school(obj: Json) -> Organization | None:
     """A ``/schools`` object, under its district."""
     vendor_id = v.text(obj.get("id"))
     if vendor_id is None:
@@ -130,7 +132,7 @@ def school(obj: Json, options: Options) -> Organization | None:
         vendor_id=vendor_id,
         name=v.text(obj.get("name")),
         type="school",
-        identifier=v.text(obj.get(options.identifier)),
+        identifier=v.text(obj.get("state_id")) or v.text(obj.get("nces_id")),
         parent_id=v.text(obj.get("district")),
     )
 

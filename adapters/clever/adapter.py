@@ -135,7 +135,7 @@ class CleverAdapter:
         self._districts: frozenset[str] | None = None
         self._builders: dict[tuple[Entity, Shape], Callable[[m.Json], Sequence[Record]]] = {
             (Entity.ORGANIZATION, "district"): lambda obj: _one(m.district(obj)),
-            (Entity.ORGANIZATION, "school"): lambda obj: _one(m.school(obj, self._options)),
+            (Entity.ORGANIZATION, "school"): lambda obj: _one(m.school(obj)),
             (Entity.ACADEMIC_SESSION, "term"): lambda obj: _one(m.session(obj)),
             (Entity.COURSE, "course"): lambda obj: _one(m.course(obj)),
             (Entity.SECTION, "section"): lambda obj: _one(m.section(obj)),

@@ -41,11 +41,15 @@ class CleverConfig(HttpSourceConfig):
       ``max_concurrency`` at a time; more are answered by reading the whole
       list once. Clever's lists cannot be filtered by id, so this trades
       requests against bytes; ``0`` always reads lists.
-    - ``identifier``: which Clever key fills a person's and a school's
-      ``identifier`` (the key the hub's identity map matches on):
-      ``"state_id"`` (the default, what OneRoster exports call
-      ``identifier``) or ``"sis_id"`` (the SIS's own id: the OneRoster
-      ``sourcedId`` when the district syncs from a OneRoster SIS).
+    - ``identifier``: which Clever key fills a person's ``identifier``, the
+      key the hub's identity map matches people on: ``"sis_id"`` (the
+      default: the SIS's own id, which is the OneRoster ``sourcedId`` when
+      the district syncs Clever from a OneRoster SIS, and what the default
+      ``[[identity.match]]`` rule ``vendor_id=identifier`` and the other
+      LMS adapters' identifiers carry) or ``"state_id"`` (the state's
+      student or teacher id, what OneRoster exports call ``identifier``).
+      Staff have a ``staff_id`` instead of a ``sis_id``; contacts have no
+      ``state_id``. Schools always carry their state (else NCES) id.
     - ``emergency_contacts_are_guardians``: whether a contact linked to a
       student only as an ``Emergency`` contact counts as that student's
       guardian (and so may see what the policy lets guardians see). Off by
@@ -60,7 +64,7 @@ class CleverConfig(HttpSourceConfig):
     token_file: str | None = None
     page_size: int = Field(default=1000, ge=1, le=MAX_LIMIT)
     max_lookups: int = Field(default=20, ge=0, le=1000)
-    identifier: Literal["state_id", "sis_id"] = "state_id"
+    identifier: Literal["sis_id", "state_id"] = "sis_id"
     emergency_contacts_are_guardians: bool = False
     rate_limit_per_second: float | None = Field(default=20.0, gt=0)
 

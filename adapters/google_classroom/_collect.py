@@ -27,9 +27,11 @@ from adapters.google_classroom._reader import ClassroomReader, Json, ScanBudget,
 from adapters.google_classroom.config import GoogleClassroomConfig
 from hub.sdk import Entity, FetchRequest, Record, Student, Teacher
 
-__all__ = ["SEARCH", "Collector"]
+__all__ = ["COURSE_SCOPED", "SEARCH", "Collector"]
 
 SEARCH = "search"
+COURSE_SCOPED = frozenset({Entity.ENROLLMENT, Entity.ASSIGNMENT, Entity.SCORE})
+"""Entities whose every record lives in one course: read, and paged, course by course."""
 
 _SECTION = {
     "title": ("name", "section"),
@@ -101,12 +103,8 @@ class Collector:
             return await self._people(Student)
         if entity is Entity.TEACHER:
             return await self._people(Teacher)
-        if entity is Entity.ENROLLMENT:
-            return await self._enrollments()
-        if entity is Entity.ASSIGNMENT:
-            return await self._assignments()
-        if entity is Entity.SCORE:
-            return await self._scores()
+        if entity in COURSE_SCOPED:
+            return await self._all_of_courses()
         if entity is Entity.GUARDIAN:
             return list(await self._guardians())
         return []
@@ -229,66 +227,78 @@ class Collector:
                     row.guardian_ids = tuple(links.get(row.vendor_id, ()))
         return rows
 
-    async def _enrollments(self) -> list[Record]:
-        filters = self.request.filters
-        roles = [role for role in _ROLES if role in filters.get("role", _ROLES)]
-        people = filters.get("person_id")
-        course_paths = ["id", "courseState", *(["ownerId"] if "primary" in self.attributes else [])]
-        courses = await self._scope(
-            course_paths, course_ids=self._course_ids("section_id"), people=people, roles=roles
+    # -- course-scoped entities: the courses to read, then one course at a time ----------
+
+    async def courses(self) -> list[Json]:
+        """The served courses a course-scoped request (:data:`COURSE_SCOPED`) has to read, in order."""
+        entity, filters = self.request.entity, self.request.filters
+        if entity is Entity.ENROLLMENT:
+            paths = ["id", "courseState", *(["ownerId"] if "primary" in self.attributes else [])]
+            return await self._scope(
+                paths,
+                course_ids=self._course_ids("section_id"),
+                people=filters.get("person_id"),
+                roles=self._roles(),
+            )
+        if entity is Entity.ASSIGNMENT:
+            return await self._scope(("id", "courseState"), course_ids=self._course_ids("section_id"))
+        return await self._scope(
+            ("id", "courseState"),
+            course_ids=self._course_ids("section_id", "assignment_id"),
+            people=filters.get("student_id"),
         )
-        owners = {str(c.get("id")): str(c["ownerId"]) for c in courses if isinstance(c.get("ownerId"), str)}
+
+    async def read(self, course: Json) -> list[Record]:
+        """The records of a course-scoped request that live in ``course``."""
+        course_id = str(course.get("id"))
+        if not _ids.is_plain(course_id):
+            return []
+        entity = self.request.entity
+        if entity is Entity.ENROLLMENT:
+            return await self._enrollments(course_id, course.get("ownerId"))
+        if entity is Entity.ASSIGNMENT:
+            path = f"v1/courses/{segment(course_id)}/courseWork"
+            paths = _paths(_WORK, self.attributes, "id", "courseId")
+            works = await self.reader.list(path, "courseWork", paths, self.budget, skippable=True)
+            return [r for r in map(m.assignment, works) if r]
+        return await self._scores(course_id)
+
+    async def _all_of_courses(self) -> list[Record]:
+        courses = await self.courses()
+        return [row for rows in await each(courses, self.read) for row in rows]
+
+    def _roles(self) -> list[str]:
+        return [role for role in _ROLES if role in self.request.filters.get("role", _ROLES)]
+
+    async def _enrollments(self, course_id: str, owner: object) -> list[Record]:
         rows: list[Record] = []
-        for role in roles:
-            for course_id, member in await self._members(courses, role, ["userId"]):
-                record = m.enrollment(member, role, course_id, owners.get(course_id))
+        # Teachers first: a course's owner leads its membership, as in Classroom's UI.
+        for role in sorted(self._roles(), reverse=True):
+            key = f"{role}s"
+            path = f"v1/courses/{segment(course_id)}/{key}"
+            for member in await self.reader.list(path, key, ["userId"], self.budget, skippable=True):
+                record = m.enrollment(member, role, course_id, owner if isinstance(owner, str) else None)
                 if record is not None:
                     rows.append(record)
         return rows
 
-    # -- course work and submissions ------------------------------------------------
-
-    async def _assignments(self) -> list[Record]:
-        courses = await self._scope(("id", "courseState"), course_ids=self._course_ids("section_id"))
-        paths = _paths(_WORK, self.attributes, "id", "courseId")
-
-        async def read(course: Json) -> list[Json]:
-            path = f"v1/courses/{segment(str(course.get('id')))}/courseWork"
-            return await self.reader.list(path, "courseWork", paths, self.budget, skippable=True)
-
-        works = [work for found in await each(courses, read) for work in found]
-        return [r for r in map(m.assignment, works) if r]
-
-    async def _scores(self) -> list[Record]:
+    async def _scores(self, course_id: str) -> list[Record]:
         filters = self.request.filters
         students = filters.get("student_id")
-        courses = await self._scope(
-            ("id", "courseState"),
-            course_ids=self._course_ids("section_id", "assignment_id"),
-            people=students,
-        )
-        paths = _paths(_SUBMISSION, self.attributes, "id", "courseId", "courseWorkId", "userId")
-        works: dict[str, set[str]] = {}
-        for value in filters.get("assignment_id", ()):
-            split = _ids.split_assignment(value)
-            if split is not None:
-                works.setdefault(split[0], set()).add(split[1])
+        works = {
+            split[1]
+            for value in filters.get("assignment_id", ())
+            if (split := _ids.split_assignment(value)) is not None and split[0] == course_id
+        }
         params: dict[str, str | int | float] = {}
         if students is not None and len(students) == 1 and _ids.is_plain(students[0]):
             params["userId"] = students[0]
-
-        async def read(course: Json) -> list[Json]:
-            course_id = str(course.get("id"))
-            only = works.get(course_id, set())
-            # One work asked for: read just its submissions; else all of the course's at once.
-            work = next(iter(only)) if len(only) == 1 else "-"
-            path = f"v1/courses/{segment(course_id)}/courseWork/{segment(work)}/studentSubmissions"
-            return await self.reader.list(
-                path, "studentSubmissions", paths, self.budget, params, skippable=True
-            )
-
-        submissions = [item for found in await each(courses, read) for item in found]
-        return [r for r in map(m.score, submissions) if r]
+        # One work asked for: read just its submissions; else all of the course's at once.
+        work = next(iter(works)) if len(works) == 1 else "-"
+        path = f"v1/courses/{segment(course_id)}/courseWork/{segment(work)}/studentSubmissions"
+        paths = _paths(_SUBMISSION, self.attributes, "id", "courseId", "courseWorkId", "userId")
+        items = await self.reader.list(path, "studentSubmissions", paths, self.budget, params, skippable=True)
+        return [r for r in map(m.score, items) if r]
 
     # -- guardians -----------------------------------------------------------------
 

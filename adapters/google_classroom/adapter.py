@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 
 from adapters.google_classroom._auth import FileBearerToken
-from adapters.google_classroom._collect import SEARCH, Collector
-from adapters.google_classroom._reader import ClassroomReader, Notes
+from adapters.google_classroom._collect import COURSE_SCOPED, SEARCH, Collector
+from adapters.google_classroom._reader import ClassroomReader, Notes, each
 from adapters.google_classroom.config import GoogleClassroomConfig
 from hub.sdk import (
     Capabilities,
@@ -67,6 +69,22 @@ def _project(record: Record, fields: frozenset[str]) -> Record:
     return type(record)(vendor_id=record.vendor_id, **values)
 
 
+def _keeper(request: FetchRequest) -> Callable[[Record], bool]:
+    """Whether a record answers ``request``: its ids, its filters and its search."""
+    ids = frozenset(request.ids) if request.ids is not None else None
+    filters = {name: values for name, values in request.filters.items() if name != SEARCH}
+    term = request.filters.get(SEARCH)
+
+    def keep(row: Record) -> bool:
+        return (
+            (ids is None or row.vendor_id in ids)
+            and matches(row, filters)
+            and (not term or _found(row, term[0]))
+        )
+
+    return keep
+
+
 def _found(record: Record, term: str) -> bool:
     """Whether every word of ``term`` occurs in the person's names, ignoring case."""
     if not isinstance(record, Person):
@@ -79,9 +97,12 @@ class GoogleClassroomAdapter:
     """Serves Google Classroom through :class:`VendorClient` (see ``_collect``
     for which calls answer which question).
 
-    Paging is done here: a question is read whole (Classroom gives no totals
-    and no random access), filtered, and cut at ``limit``; the cursor is the
-    offset of the next record. Items skipped for ``ClassroomApiDisabled`` or
+    Paging is done here, as Classroom gives no totals and no random access:
+    enrollments, assignments and scores are read course by course until a
+    page is full (the cursor names a course and a position in it); courses
+    and people are read whole, filtered, and cut at ``limit`` (the cursor is
+    an offset; people repeat across courses, so they cannot be paged by
+    course). Items skipped for ``ClassroomApiDisabled`` or
     404 are listed in :attr:`report` (the object ``open`` returned).
     """
 
@@ -140,24 +161,48 @@ class GoogleClassroomAdapter:
     async def fetch(self, request: FetchRequest) -> FetchResult:
         """Answer from Classroom; only ``vendor_id`` and ``request.fields`` are filled."""
         self._check(request)
-        start = self._offset(request.cursor)
         if request.ids is not None and not request.ids:
             return FetchResult(records=[], total=0)
+        collector = Collector(self._reader, self.config, request)
+        keep = _keeper(request)
         async with self._client.deadline():
-            rows = await Collector(self._reader, self.config, request).records()
-        ids = frozenset(request.ids) if request.ids is not None else None
-        filters = {name: values for name, values in request.filters.items() if name != SEARCH}
-        term = request.filters.get(SEARCH)
-        kept = [
-            row
-            for row in rows
-            if (ids is None or row.vendor_id in ids)
-            and matches(row, filters)
-            and (not term or _found(row, term[0]))
-        ]
+            if request.entity in COURSE_SCOPED:
+                return await self._course_by_course(collector, request, keep)
+            start = self._offset(request.cursor)
+            rows = await collector.records()
+        kept = [row for row in rows if keep(row)]
         end = len(kept) if request.limit is None else min(len(kept), start + request.limit)
         page = [_project(row, request.fields) for row in kept[start:end]]
         return FetchResult(records=page, next_cursor=str(end) if end < len(kept) else None, total=len(kept))
+
+    async def _course_by_course(
+        self, collector: Collector, request: FetchRequest, keep: Callable[[Record], bool]
+    ) -> FetchResult:
+        """A page of a course-scoped entity, reading only as many courses as it needs.
+
+        The cursor ``c<i>.<k>`` resumes at the ``k``-th matching record of the
+        ``i``-th course to read; a page ends once one record past ``limit`` is
+        found, so the last page is the one without a cursor.
+        """
+        first_course, skip = self._course_cursor(request.cursor)
+        courses = await collector.courses()
+        limit = request.limit
+        window = len(courses) if limit is None else self.config.max_concurrency
+        taken: list[Record] = []
+        for index in range(first_course, len(courses), max(window, 1)):
+            batch = courses[index : index + window]
+            for offset, rows in enumerate(await each(batch, collector.read)):
+                position = index + offset
+                matching = [row for row in rows if keep(row)]
+                start = skip if position == first_course else 0
+                for number, row in enumerate(matching[start:], start=start):
+                    if limit is not None and len(taken) == limit:
+                        page = [_project(r, request.fields) for r in taken]
+                        return FetchResult(records=page, next_cursor=f"c{position}.{number}")
+                    taken.append(row)
+        complete = first_course == 0 and skip == 0
+        page = [_project(row, request.fields) for row in taken]
+        return FetchResult(records=page, total=len(taken) if complete else None)
 
     def _check(self, request: FetchRequest) -> None:
         support = CAPABILITIES.entities.get(request.entity)
@@ -177,6 +222,14 @@ class GoogleClassroomAdapter:
             raise UnsupportedRequest(self.name, "search takes one term")
         if request.limit is not None and request.limit < 0:
             raise UnsupportedRequest(self.name, "limit must not be negative")
+
+    def _course_cursor(self, cursor: str | None) -> tuple[int, int]:
+        if cursor is None:
+            return 0, 0
+        course, dot, skip = cursor.removeprefix("c").partition(".")
+        if not (cursor.startswith("c") and dot and course.isdigit() and skip.isdigit() and cursor.isascii()):
+            raise UnsupportedRequest(self.name, "unknown paging cursor (not one this source returned)")
+        return int(course), int(skip)
 
     def _offset(self, cursor: str | None) -> int:
         if cursor is None:

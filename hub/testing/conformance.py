@@ -165,7 +165,7 @@ async def _opened(target: ConformanceTarget) -> AsyncIterator[Adapter]:
     if not isinstance(adapter, Adapter):
         raise ConformanceFailure(f"make_adapter() gave a {type(adapter).__name__}, not an Adapter")
     try:
-        report = await _bounded(target, adapter.open(), "open()")
+        report = await _bounded(target, adapter.open(), f"open() (source '{adapter.name}')")
         if not isinstance(report, LoadReport):
             raise ConformanceFailure(f"open() returned a {type(report).__name__}, not a LoadReport")
         yield adapter
@@ -207,9 +207,10 @@ def _request(request: FetchRequest, **changes: Any) -> FetchRequest:
 
 
 async def _fetch(target: ConformanceTarget, adapter: Adapter, request: FetchRequest) -> FetchResult:
-    result = await _bounded(target, adapter.fetch(request), f"fetch({request.entity.value})")
+    what = f"fetch({request.entity.value}) (source '{adapter.name}')"
+    result = await _bounded(target, adapter.fetch(request), what)
     if not isinstance(result, FetchResult):
-        raise ConformanceFailure(f"fetch({request.entity.value}) returned a {type(result).__name__}")
+        raise ConformanceFailure(f"{what} returned a {type(result).__name__}")
     return result
 
 
@@ -235,13 +236,15 @@ async def _walk(
             return records, False
         if result.next_cursor in cursors:
             raise ConformanceFailure(
-                f"{request.entity.value}: next_cursor repeated an earlier cursor (paging never ends)"
+                f"{request.entity.value} (source '{adapter.name}'): next_cursor repeated an earlier "
+                "cursor (paging never ends)"
             )
         cursors.add(result.next_cursor)
         cursor = result.next_cursor
         if pages > budget:
             raise ConformanceFailure(
-                f"{request.entity.value}: still not at the end after {pages} pages of limit={request.limit}"
+                f"{request.entity.value} (source '{adapter.name}'): still not at the end after "
+                f"{pages} pages of limit={request.limit}"
             )
 
 
@@ -700,7 +703,11 @@ async def check_cancellation(target: ConformanceTarget) -> None:
                 pass  # cancelled mid-flight, as wanted
             except SourceError as exc:
                 problems.add(f"cancelled after {delay:g} s: became {type(exc).__name__} ({exc.reason})")
-            after = list((await _fetch(target, adapter, probe)).records)
+            try:
+                after = list((await _fetch(target, adapter, probe)).records)
+            except SourceError as exc:
+                problems.add(f"after a fetch cancelled at {delay:g} s, the next one fails: {exc.reason}")
+                break
             if after != before:
                 problems.add(f"after a fetch cancelled at {delay:g} s, the same request answers differently")
         problems.raise_any()

@@ -1,0 +1,47 @@
+"""A whole hub over a ``clever`` source. Until the entry point is installed the
+registry is built from the adapter's SPEC directly."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+
+from adapters.clever import SPEC
+from hub.app import create_app
+from hub.assemble import policy_dir
+from hub.auth import DevSigner
+from hub.federation.clock import Clock
+from hub.federation.registry import SourceRegistry, configure_source
+from hub.personas import pick_personas
+from hub.policy import PolicyStore, catalogue_from_schema
+from hub.runtime import Hub
+from hub.schema import build_schema
+from hub.settings import load_settings
+from tests.support import TODAY, RunningHub
+
+
+@asynccontextmanager
+async def clever_hub(table: dict[str, Any]) -> AsyncIterator[RunningHub]:
+    """Open a hub whose one source is ``table`` (as ``tests.support.running_hub`` does for CSV)."""
+    signer = DevSigner(secrets.token_bytes(32))
+    settings = load_settings(None, sources=(table,))
+    registry = SourceRegistry([configure_source(table, {SPEC.kind: SPEC})], {table["name"]: table["kind"]})
+    catalogue = catalogue_from_schema(build_schema(gate=False)._schema)
+    hub = Hub(
+        settings=settings,
+        registry=registry,
+        policy=PolicyStore(policy_dir(settings), catalogue),
+        catalogue=catalogue,
+        signers=[signer],
+        clock=Clock(fixed=TODAY),
+    )
+    app = create_app(hub, watch_policy=False)
+    async with app.router.lifespan_context(app):
+        personas = await pick_personas(hub.registry, hub.clock, settings.policy.grace_days)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+            yield RunningHub(hub, signer, client, personas)
