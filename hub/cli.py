@@ -196,11 +196,18 @@ def demo(
 def _mount_subcommands() -> None:
     from hub.audit.cli import audit_app
     from hub.policy.cli import policy_app
+    from hub.sources_cli import simulate, sources_app
     from hub.store.cli import db_app
 
     app.add_typer(policy_app, name="policy", help="Check, test, explain and compare policy files.")
     app.add_typer(db_app, name="db", help="Migrate and check the hub's database.")
     app.add_typer(audit_app, name="audit", help="Verify, export and purge the disclosure audit log.")
+    app.add_typer(
+        sources_app,
+        name="sources",
+        help="Check the configured sources: connect, authenticate, read a page of each entity.",
+    )
+    app.command("simulate")(simulate)
 
 
 _mount_subcommands()

@@ -22,6 +22,7 @@ import socket
 import sys
 import time
 import tomllib
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -411,6 +412,29 @@ async def check_sources(
     return [row for index in sorted(rows_of) for row in rows_of[index]]
 
 
+async def identity_report(settings: Settings) -> list[str]:
+    """Match the sources as ``serve`` would (``[identity]``) and describe the
+    outcome: links made, and every pair of look-alikes kept apart and why."""
+    from hub.assemble import _with_resolved_paths
+    from hub.federation.identity import build_identity_map
+    from hub.federation.registry import build_registry
+
+    registry = build_registry(_with_resolved_paths(settings))
+    try:
+        await registry.open()
+        identity = await build_identity_map(registry, settings.identity)
+    finally:
+        await registry.aclose()
+    links = Counter(
+        f"{entity.value} {secondary[0]}->{primary[0]}" for entity, secondary, primary, _ in identity.links()
+    )
+    lines = [f"identity: {n} {what} merged" for what, n in sorted(links.items())] or [
+        "identity: nothing merged"
+    ]
+    lines += [f"identity: {ambiguity}" for ambiguity in identity.ambiguities]
+    return lines
+
+
 def render_rows(rows: Sequence[CheckRow]) -> str:
     """The rows as an aligned text table with a header and a summary line."""
     header = ("SOURCE", "ENTITY", "RESULT", "RECORDS", "MS", "REASON")
@@ -466,3 +490,8 @@ def check(
     typer.echo(render_rows(rows))
     if not all(row.ok for row in rows):
         raise typer.Exit(code=1)
+    if settings.identity.match and not source:
+        # Ambiguities are reported, not failures: the records simply stay apart.
+        typer.echo("")
+        for line in asyncio.run(identity_report(settings)):
+            typer.echo(line)

@@ -22,7 +22,7 @@ from adapters.canvas import _values as v
 from adapters.canvas._routes import RouteCache
 from adapters.canvas._walk import Chain, Expand, Level, Stream, Walker, gather_all
 from adapters.canvas.config import CanvasConfig
-from hub.sdk import BadVendorData, Entity, FetchRequest, Record
+from hub.sdk import BadVendorData, Entity, FetchRequest, Guardian, Record
 from hub.sdk.http import VendorClient
 
 __all__ = ["ENROLLMENT_STATES", "Reads", "Walk"]
@@ -294,30 +294,46 @@ class Reads:
         types = self._user_types(request)
         if not types:
             return []
-        enrich = self._enricher(entity, attributes)
         if request.ids is not None:
+            enrich = self._enricher(entity, attributes)
             return await enrich(await self._people_by_id(entity, _valid(request.ids), types))
         if entity is Entity.GUARDIAN and "student_ids" in request.filters:
-            students = _static([{"id": s} for s in _valid(request.filters["student_ids"])])
-
-            def observers(chain: Chain) -> Level:
-                stream = Stream(
-                    _path("users", str(chain[0]["id"]), "observers"),
-                    (("include[]", "email"),),
-                    missing_ok=True,
-                )
-                return Level(streams=(stream,))
-
-            levels: tuple[Expand, ...] = (students, observers)
-        else:
-            levels = self._account_users(types)
+            return self._observers_of(request)
+        enrich = self._enricher(entity, attributes)
 
         async def make(chains: Sequence[Chain]) -> list[Record | None]:
-            made = [self._person(entity, chain[-1], str(chain[0].get("type", ""))) for chain in chains]
+            made = [self._person(entity, chain[-1], str(chain[0]["type"])) for chain in chains]
             await enrich([record for record in made if record is not None])
             return made
 
-        return Walk(levels, make)
+        return Walk(self._account_users(types), make)
+
+    def _observers_of(self, request: FetchRequest) -> Walk:
+        """Guardians of the students a request names: each student's observers.
+
+        Each observer found this way observes that student, which is enough
+        to answer the filter; its other students are read only when asked for.
+        """
+        students = _static([{"id": s} for s in _valid(request.filters["student_ids"])])
+        enrich = self._enricher(Entity.GUARDIAN, request.fields)
+
+        def observers(chain: Chain) -> Level:
+            path = _path("users", str(chain[0]["id"]), "observers")
+            return Level(streams=(Stream(path, (("include[]", "email"),), missing_ok=True),))
+
+        async def make(chains: Sequence[Chain]) -> list[Record | None]:
+            made = [m.guardian(chain[-1], (str(chain[0]["id"]),)) for chain in chains]
+            # The same observer of two of the students: one record knowing both.
+            first: dict[str, Guardian] = {}
+            for record in made:
+                if record is not None:
+                    known = first.setdefault(record.vendor_id, record)
+                    known.student_ids = tuple(dict.fromkeys((*known.student_ids, *record.student_ids)))
+                    record.student_ids = known.student_ids
+            await enrich(list(first.values()))
+            return list(made)
+
+        return Walk((students, observers), make)
 
     def _person(self, entity: Entity, obj: m.Json, user_type: str = "") -> Record | None:
         if entity is Entity.STUDENT:
@@ -383,10 +399,10 @@ class Reads:
                 )
                 return tuple(dict.fromkeys((*linked, *observed)))
 
-            for record, ids in zip(
-                records, await gather_all([students(r.vendor_id) for r in records]), strict=True
-            ):
-                record.student_ids = ids  # type: ignore[attr-defined]
+            found = await gather_all([students(r.vendor_id) for r in records])
+            for record, ids in zip(records, found, strict=True):
+                known: tuple[str, ...] = getattr(record, "student_ids", ())
+                record.student_ids = tuple(dict.fromkeys((*known, *ids)))  # type: ignore[attr-defined]
             return records
 
         async def nothing(records: list[Record]) -> list[Record]:
@@ -613,7 +629,16 @@ class Reads:
             return body if isinstance(body, dict) else None
 
         found = await gather_all([one(url) for url in paths])
-        records = [m.score(obj, key[0]) for key, obj in zip(keys, found, strict=True) if obj is not None]
+        records = []
+        for (section, assignment, user), obj in zip(keys, found, strict=True):
+            if obj is not None:
+                # The path names the assignment and the student: a body leaving them out still maps.
+                named = {
+                    "assignment_id": assignment,
+                    "user_id": user,
+                    **{name: value for name, value in obj.items() if value is not None},
+                }
+                records.append(m.score(named, section))
         return [r for r in records if r is not None]
 
 

@@ -23,6 +23,7 @@ the source:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 
@@ -33,13 +34,20 @@ from hub.sdk.http import Timing
 __all__ = ["CanvasThrottle", "remaining_units"]
 
 _REMAINING = "X-Rate-Limit-Remaining"
+_COST = "X-Request-Cost"
+# Canvas holds 50 units of the bucket for every request in flight ("pre-flight
+# penalty"): what a request about to leave must assume the others still hold.
+_UP_FRONT = 50.0
 _MARKER = b"rate limit exceeded"
 _MAX_BODY = 4096  # a throttling answer is one line; never hold more of a 403 body than this
 
 
 def remaining_units(headers: httpx.Headers) -> float | None:
     """The bucket's remaining units from ``X-Rate-Limit-Remaining``, if readable."""
-    value = headers.get(_REMAINING)
+    return _units(headers.get(_REMAINING))
+
+
+def _units(value: str | None) -> float | None:
     if value is None:
         return None
     try:
@@ -73,6 +81,9 @@ class CanvasThrottle(httpx.AsyncBaseTransport):
         self._timing = timing or Timing()
         self._remaining: float | None = None
         self._seen_at = 0.0
+        self._cost = _UP_FRONT
+        self._in_flight = 0
+        self._gate = asyncio.Lock()
         self.throttled = 0
         self.paced = 0
 
@@ -81,22 +92,36 @@ class CanvasThrottle(httpx.AsyncBaseTransport):
         return max(0.0, self._low_water - remaining) / self._refill
 
     def pending_delay(self) -> float:
-        """How long the next request should wait, given the last answer's remaining units."""
+        """How long the next request should wait: until the bucket, as the last
+        answer left it plus what leaked since, minus what the requests still in
+        flight hold, is back at the low-water mark."""
         if self._remaining is None:
             return 0.0
         elapsed = self._timing.monotonic() - self._seen_at
-        return min(self._max_pause, max(0.0, self.refill_delay(self._remaining) - elapsed))
+        projected = self._remaining + elapsed * self._refill - self._in_flight * self._cost
+        return min(self._max_pause, self.refill_delay(projected))
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Wait if the bucket is low, send, learn the remaining units, translate throttling."""
-        delay = self.pending_delay()
-        if delay > 0:
-            self.paced += 1
-            await self._timing.sleep(delay)
-        response = await self._inner.handle_async_request(request)
+        # One request at a time through the gate: while the bucket is low,
+        # requests leave one by one, each after its wait (Canvas charges
+        # parallel requests extra, so running them in parallel then only hurts).
+        async with self._gate:
+            delay = self.pending_delay()
+            if delay > 0:
+                self.paced += 1
+                await self._timing.sleep(delay)
+            self._in_flight += 1
+        try:
+            response = await self._inner.handle_async_request(request)
+        finally:
+            self._in_flight -= 1
         remaining = remaining_units(response.headers)
         if remaining is not None:
             self._remaining, self._seen_at = remaining, self._timing.monotonic()
+        cost = _units(response.headers.get(_COST))
+        if cost is not None:
+            self._cost = max(_UP_FRONT, cost)
         if response.status_code == 429:
             return await self._as_throttled(request, response, remaining)
         if response.status_code == 403:

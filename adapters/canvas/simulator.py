@@ -18,9 +18,10 @@ serving the OneRoster CSV set in ``data_dir`` as one Canvas account (see
   leaves it out where counting is expensive).
 - Throttling: a leaky bucket like Canvas's (600 units). Every answer carries
   ``X-Rate-Limit-Remaining`` and ``X-Request-Cost``; with
-  ``rate_limit_per_second`` set, a burst of more than ``rate_limit_burst``
-  requests finds the bucket full and gets ``403 Forbidden (Rate Limit
-  Exceeded)`` in plain text (or ``throttle_status``).
+  ``rate_limit_per_second`` set, about ``rate_limit_burst`` requests in a row
+  fill the bucket (the last may overdraw it: remaining goes negative, as in
+  Canvas), and the next gets ``403 Forbidden (Rate Limit Exceeded)`` in plain
+  text (or ``throttle_status``).
 - Faults: added latency, a share of 5xx answers and a share of bodies cut
   short, optionally only on paths containing one of ``fault_paths``.
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -33,8 +32,6 @@ from hub.sdk import (
 from hub.sdk.http import BearerToken, Timing, VendorClient
 
 __all__ = ["CleverAdapter", "capabilities"]
-
-log = logging.getLogger("homeroom.sources.clever")
 
 _PERSON = frozenset({"given_name", "family_name", "middle_name", "email", "username", "identifier"})
 _FIELDS: dict[Entity, frozenset[str]] = {
@@ -91,10 +88,14 @@ def _excluded(stream: Stream, filters: dict[str, tuple[str, ...]]) -> bool:
 class _Contacts:
     """Contacts read during one fetch to fill students' ``guardian_ids``.
 
-    ``index`` (every student's guardians) is built once the students asked
-    about are too many to look up one by one; later pages then reuse it.
+    Students found by look-ups or scoped reads have their contacts looked up
+    (``/users/{id}/mycontacts``) while they number at most ``max_lookups``
+    in all; a whole-list read, or more students, reads the contact list once
+    into ``index`` (every student's guardians), which later pages reuse.
     """
 
+    few: bool
+    looked_up: int = 0
     index: dict[str, list[str]] | None = None
 
 
@@ -184,7 +185,7 @@ class CleverAdapter:
             plan = await self._plan(route, request)
             if start != Position() and start.stream >= len(plan):
                 raise UnsupportedRequest(self.name, "paging cursor no longer valid; start the list again")
-            rows, following = await self._answer(route.entity, plan, request, start)
+            rows, following = await self._answer(route, plan, request, start)
         complete = following is None and start == Position()
         return FetchResult(
             records=[_project(row, request.fields) for row in rows],
@@ -245,7 +246,7 @@ class CleverAdapter:
         return route.by_id.stream(route.id_attribute, key)
 
     async def _answer(
-        self, entity: Entity, plan: Sequence[Stream], request: FetchRequest, start: Position
+        self, route: Route, plan: Sequence[Stream], request: FetchRequest, start: Position
     ) -> tuple[list[Record], Position | None]:
         """Read the plan from ``start`` until ``request.limit`` records pass.
 
@@ -254,7 +255,7 @@ class CleverAdapter:
         without a limit, are sent concurrently; lists with a limit one after
         another, so reading stops as soon as the page is full.
         """
-        limit = request.limit
+        entity, limit = route.entity, request.limit
         ids = frozenset(request.ids) if request.ids is not None else None
         size = self._page_size(entity, plan, request)
         ahead = {
@@ -264,7 +265,7 @@ class CleverAdapter:
             for index, stream in enumerate(plan)
             if index >= start.stream and (limit is None or stream.kind == "single")
         }
-        contacts = _Contacts()
+        contacts = _Contacts(few=not set(plan) & set(route.lists))
         needed = set(request.fields) | set(request.filters)
         taken: list[Record] = []
         try:
@@ -337,7 +338,9 @@ class CleverAdapter:
         students = [row for row in rows if isinstance(row, Student)]
         if not students:
             return
-        if contacts.index is None and len(students) <= self.config.max_lookups:
+        budget = self.config.max_lookups - contacts.looked_up
+        if contacts.index is None and contacts.few and len(students) <= budget:
+            contacts.looked_up += len(students)
             found = await asyncio.gather(*(self._guardians_of(student.vendor_id) for student in students))
             for student, guardian_ids in zip(students, found, strict=True):
                 student.guardian_ids = guardian_ids

@@ -306,7 +306,7 @@ def _one(state: SimulatorState, finder: Finder) -> Any:
         found = finder(state.district, request.path_params.get("id", ""), request)
         if not found:
             return _message(404, "Resource not found")
-        self_link = {"rel": "self", "uri": f"{request.url.path}"}
+        self_link = {"rel": "self", "uri": request.url.path}
         return _answer(state, request, {"data": found[0], "links": [self_link]})
 
     return handle
@@ -336,13 +336,12 @@ def _list(state: SimulatorState, finder: Finder, collection: str) -> Any:
             return _message(413, f"limit must be at most {state.config.max_limit}")
         limit = max(limit, 1)
         after, before = query.get("starting_after"), query.get("ending_before")
-        if after:
-            found = [obj for obj in found if obj["id"] > after]
+        window = [obj for obj in found if not after or obj["id"] > after]
         if before:
-            found = [obj for obj in found if obj["id"] < before][-limit:]
-        window = found[:limit]
+            window = [obj for obj in window if obj["id"] < before][-limit:]
+        window = window[:limit]
         links = [{"rel": "self", "uri": _link(request, {})}]
-        if len(found) > limit:
+        if window and found[-1]["id"] > window[-1]["id"]:  # lists are in id order
             links.append({"rel": "next", "uri": _link(request, {"starting_after": window[-1]["id"]})})
         if (after or before) and window:
             links.append({"rel": "prev", "uri": _link(request, {"ending_before": window[0]["id"]})})

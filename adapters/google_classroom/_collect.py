@@ -91,12 +91,17 @@ class Collector:
             wanted |= _NAMES
         self.attributes = frozenset(wanted - {"vendor_id"})
         self.small = config.lookup_limit
+        # courseId -> the course work ids an ``assignment_id`` filter names in it.
+        self._works_asked: dict[str, set[str]] = {}
+        for value in request.filters.get("assignment_id", ()):
+            if (split := _ids.split_assignment(value)) is not None:
+                self._works_asked.setdefault(split[0], set()).add(split[1])
 
     async def records(self) -> list[Record]:
         """Every candidate record for the request (before ids and filters are applied)."""
         entity = self.request.entity
         if entity is Entity.SECTION:
-            return [r for r in map(m.section, await self._courses_by_id(_SECTION)) if r]
+            return await self._sections()
         if entity is Entity.COURSE:
             return [r for r in map(m.course, await self._courses_by_id(_COURSE)) if r]
         if entity is Entity.STUDENT:
@@ -136,6 +141,22 @@ class Collector:
             return [course for course in found if self._served(course)]
         by_id = {str(course.get("id")): course for course in await self._all_courses(paths)}
         return [by_id[course_id] for course_id in wanted if course_id in by_id]
+
+    async def _sections(self) -> list[Record]:
+        courses = await self._courses_by_id(_SECTION)
+        codes: list[str | None] = [None] * len(courses)
+        if "class_code" in self.attributes:
+            codes = await each(courses, self._sis_id)
+        return [r for r in map(m.section, courses, codes) if r]
+
+    async def _sis_id(self, course: Json) -> str | None:
+        """The course's domain alias without its ``d:`` (the id a SIS roster sync gave it)."""
+        course_id = str(course.get("id"))
+        if not _ids.is_plain(course_id):
+            return None
+        path = f"v1/courses/{segment(course_id)}/aliases"
+        aliases = await self.reader.list(path, "aliases", ["alias"], self.budget, skippable=True)
+        return m.sis_id(aliases)
 
     async def _courses_by_id(self, table: Mapping[str, tuple[str, ...]]) -> list[Json]:
         ids = self.request.ids
@@ -283,13 +304,8 @@ class Collector:
         return rows
 
     async def _scores(self, course_id: str) -> list[Record]:
-        filters = self.request.filters
-        students = filters.get("student_id")
-        works = {
-            split[1]
-            for value in filters.get("assignment_id", ())
-            if (split := _ids.split_assignment(value)) is not None and split[0] == course_id
-        }
+        students = self.request.filters.get("student_id")
+        works = self._works_asked.get(course_id, set())
         params: dict[str, str | int | float] = {}
         if students is not None and len(students) == 1 and _ids.is_plain(students[0]):
             params["userId"] = students[0]

@@ -9,8 +9,11 @@ Decisions where Classroom and the unified model differ:
 - A Classroom **course** is one class: it becomes a Section *and* a Course
   with the same vendor id (Classroom has no catalogue shared by sections).
   Section title: ``name``, then `` - `` and ``section`` when set ("Biology -
-  Period 2"); Course title: ``name``. ``room`` is the location and the newer
-  ``subject`` the subjects. Classroom has no class code, school or terms.
+  Period 2"); Course title: ``name``. ``room`` is the location, the newer
+  ``subject`` the subjects, and the class code the course's domain alias
+  (``d:<SIS id>``, read only when asked for: one call per course), which
+  lets the hub match the course with its SIS section. Classroom has no
+  school or terms.
 - **People**: ``userProfile`` gives the names and ``emailAddress`` (the key
   the hub matches the same person in the SIS on). Classroom has no grade
   level, demographics, username or SIS identifier.
@@ -71,8 +74,23 @@ def _subjects(obj: Json) -> tuple[str, ...]:
     return (subject,) if subject else ()
 
 
-def section(obj: Json) -> Section | None:
-    """A Classroom course as the class it is."""
+def sis_id(aliases: Iterable[Json]) -> str | None:
+    """The first domain alias (``d:<id>``) of a course, without the ``d:``.
+
+    Districts that roster Classroom from their SIS give each course the SIS
+    class id as a domain-scoped alias; it is the key the hub matches the
+    course with the SIS section on. Project aliases (``p:``) are one
+    developer project's names and are ignored.
+    """
+    for item in aliases:
+        alias = v.text(item.get("alias"))
+        if alias and alias.startswith("d:") and len(alias) > 2:
+            return alias[2:]
+    return None
+
+
+def section(obj: Json, class_code: str | None = None) -> Section | None:
+    """A Classroom course as the class it is; ``class_code`` is its SIS id (:func:`sis_id`)."""
     course_id = v.text(obj.get("id"))
     if course_id is None:
         return None
@@ -81,6 +99,7 @@ def section(obj: Json) -> Section | None:
     return Section(
         vendor_id=course_id,
         title=title,
+        class_code=class_code,
         location=v.text(obj.get("room")),
         subjects=_subjects(obj),
         course_id=course_id,

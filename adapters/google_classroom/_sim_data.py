@@ -3,7 +3,8 @@
 Each OneRoster class becomes a Classroom course: ``name`` is the catalogue
 course title and ``section`` the rest of the class title ("Grade 1
 Homeroom" / "Period 2 (Gupta)"), ``room`` the location, ``ownerId`` the
-primary teacher. Rosters hold the enrollments running on the district's
+primary teacher, and its domain alias ``d:<class sourcedId>`` (as a SIS
+roster sync leaves it). Rosters hold the enrollments running on the district's
 "today" (``homeroom.today`` in the manifest): Classroom keeps current
 members only. Line items become course work (``dueDate``/``dueTime`` split
 in UTC, ``maxPoints``, ``gradeCategory``), results become student
@@ -55,6 +56,7 @@ class ClassroomDistrict:
     course_work: dict[str, list[Json]] = field(default_factory=dict)
     submissions: dict[str, list[Json]] = field(default_factory=dict)
     guardians: dict[str, list[Json]] = field(default_factory=dict)
+    aliases: dict[str, list[Json]] = field(default_factory=dict)
     user_ids: dict[str, str] = field(default_factory=dict)
     course_ids: dict[str, str] = field(default_factory=dict)
     emails: dict[str, str] = field(default_factory=dict)
@@ -225,6 +227,8 @@ def _courses(
         if not course["ownerId"]:
             del course["ownerId"]
         district.courses.append(course)
+        # A SIS roster sync names each course by its class id: a domain alias.
+        district.aliases[course_id] = [{"courseId": course_id, "alias": f"d:{row['sourcedId']}"}]
         for role, rows in (("students", students), ("teachers", teachers)):
             listed = getattr(district, role).setdefault(course_id, [])
             for member in rows:

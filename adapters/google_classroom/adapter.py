@@ -37,7 +37,7 @@ def _support(fields: set[str], filters: set[str] | None = None) -> EntitySupport
 CAPABILITIES = Capabilities(
     entities={
         Entity.COURSE: _support({"title", "subjects"}),
-        Entity.SECTION: _support({"title", "location", "subjects", "course_id"}, {"course_id"}),
+        Entity.SECTION: _support({"title", "class_code", "location", "subjects", "course_id"}, {"course_id"}),
         Entity.STUDENT: _support({*_PEOPLE, "guardian_ids"}, {"guardian_ids", SEARCH}),
         Entity.TEACHER: _support({*_PEOPLE, "role"}, {"role", SEARCH}),
         Entity.GUARDIAN: _support({*_PEOPLE, "student_ids"}, {"student_ids"}),

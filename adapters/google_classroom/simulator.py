@@ -4,7 +4,7 @@
 serving the CSV set in ``data_dir`` (see ``_sim_data`` for the translation):
 
 - ``GET /v1/courses`` (``courseStates``, ``studentId``, ``teacherId``),
-  ``/v1/courses/{id}``, ``/v1/courses/{id}/students``, ``/teachers``,
+  ``/v1/courses/{id}``, ``/v1/courses/{id}/students``, ``/teachers``, ``/aliases``,
   ``/courseWork`` (``courseWorkStates``), ``/courseWork/{id|-}/studentSubmissions``
   (``userId``, ``states``, ``late``) and ``/v1/userProfiles/{id|-}/guardians``.
   Users may be named by id or e-mail address.
@@ -180,6 +180,7 @@ def create_simulator(data_dir: Path, config: SimulatorConfig | None = None) -> S
         Route("/v1/courses/{courseId}", api.gated(api.course), methods=["GET"]),
         Route("/v1/courses/{courseId}/students", api.gated(api.members("students")), methods=["GET"]),
         Route("/v1/courses/{courseId}/teachers", api.gated(api.members("teachers")), methods=["GET"]),
+        Route("/v1/courses/{courseId}/aliases", api.gated(api.aliases), methods=["GET"]),
         Route("/v1/courses/{courseId}/courseWork", api.gated(api.course_work), methods=["GET"]),
         Route(
             "/v1/courses/{courseId}/courseWork/{courseWorkId}/studentSubmissions",
@@ -385,6 +386,12 @@ class _Api:
             return self._page(request, key, roster, _ROSTER_PAGE)
 
         return handle
+
+    async def aliases(self, request: Request) -> Response:
+        course_id = self._course_id(request)
+        if isinstance(course_id, Response):
+            return course_id
+        return self._page(request, "aliases", self.district.aliases.get(course_id, []))
 
     async def course_work(self, request: Request) -> Response:
         course_id = self._course_id(request)

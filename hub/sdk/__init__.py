@@ -38,9 +38,11 @@ from hub.sdk._errors import (
 )
 from hub.sdk._report import LoadReport, RowProblem
 from hub.sdk._request import FetchRequest, FetchResult, filter_value, matches
+from hub.sdk._simulator import SIMULATOR_ENTRY_POINT_GROUP, SimulatorOptions, SimulatorSpec, env_prefix
 
 __all__ = [
     "RECORD_TYPES",
+    "SIMULATOR_ENTRY_POINT_GROUP",
     "AcademicSession",
     "Adapter",
     "AdapterSpec",
@@ -64,6 +66,8 @@ __all__ = [
     "RowProblem",
     "Score",
     "Section",
+    "SimulatorOptions",
+    "SimulatorSpec",
     "SourceAuthFailed",
     "SourceConfig",
     "SourceError",
@@ -72,6 +76,7 @@ __all__ = [
     "Teacher",
     "UnsupportedRequest",
     "data_fields",
+    "env_prefix",
     "filter_value",
     "matches",
     "read_secret",

@@ -1,5 +1,5 @@
-"""A whole hub over a ``clever`` source. Until the entry point is installed the
-registry is built from the adapter's SPEC directly."""
+"""A whole hub over a ``clever`` source (and others). Until the entry point is
+installed the registry is built from the adapters' SPECs directly."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from adapters.clever import SPEC
+from adapters.oneroster_csv import SPEC as CSV_SPEC
 from hub.app import create_app
 from hub.assemble import policy_dir
 from hub.auth import DevSigner
@@ -20,16 +21,27 @@ from hub.personas import pick_personas
 from hub.policy import PolicyStore, catalogue_from_schema
 from hub.runtime import Hub
 from hub.schema import build_schema
+from hub.sdk import AdapterSpec
 from hub.settings import load_settings
 from tests.support import TODAY, RunningHub
 
+KINDS: dict[str, AdapterSpec[Any]] = {SPEC.kind: SPEC, CSV_SPEC.kind: CSV_SPEC}
+
 
 @asynccontextmanager
-async def clever_hub(table: dict[str, Any]) -> AsyncIterator[RunningHub]:
-    """Open a hub whose one source is ``table`` (as ``tests.support.running_hub`` does for CSV)."""
+async def clever_hub(
+    *tables: dict[str, Any], identity: dict[str, Any] | None = None
+) -> AsyncIterator[RunningHub]:
+    """Open a hub whose sources are ``tables`` (as ``tests.support.running_hub`` does for CSV)."""
     signer = DevSigner(secrets.token_bytes(32))
-    settings = load_settings(None, sources=(table,))
-    registry = SourceRegistry([configure_source(table, {SPEC.kind: SPEC})], {table["name"]: table["kind"]})
+    overrides: dict[str, Any] = {"sources": tables}
+    if identity is not None:
+        overrides["identity"] = identity
+    settings = load_settings(None, **overrides)
+    registry = SourceRegistry(
+        [configure_source(table, KINDS) for table in tables],
+        {table["name"]: table["kind"] for table in tables},
+    )
     catalogue = catalogue_from_schema(build_schema(gate=False)._schema)
     hub = Hub(
         settings=settings,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +22,7 @@ import pytest
 from starlette.applications import Starlette
 
 from adapters.clever.simulator import SimulatorConfig, SimulatorState, create_simulator
+from hub.sdk import Entity, FetchRequest, Person
 from hub.testing.server import serving
 from tests.support import make_district, running_hub
 
@@ -112,10 +114,48 @@ async def test_a_guardian_sees_their_children_through_clever_contacts(clever_url
     assert children and all(child["gradeLevel"] for child in children)
 
 
+async def test_clever_records_merge_with_the_sis_on_configured_keys(district: Path, clever_url: str) -> None:
+    """Clever beside the OneRoster SIS it syncs from: people match on sis_id
+    (the default rule ``vendor_id=identifier``, else e-mail), sections on
+    their class code, courses on their number; nothing is ambiguous."""
+    sis = {"name": "sis", "kind": "oneroster-csv", "path": str(district)}
+    rules = {"source": "clever", "sections": ["class_code=class_code"]}
+    async with clever_hub(
+        sis, clever_table(clever_url, api_version="v3.1"), identity={"primary": "sis", "match": [rules]}
+    ) as hub:
+        identity = hub.hub.identity
+        clever = hub.hub.registry.adapters["clever"]
+        people = {
+            entity: (
+                await clever.fetch(FetchRequest(entity=entity, fields=frozenset({"identifier", "email"})))
+            ).records
+            for entity in (Entity.STUDENT, Entity.TEACHER, Entity.GUARDIAN)
+        }
+        body = await hub.query(
+            "{ students(first: 5) { edges { node { sources { source } } } } }", persona="district_admin"
+        )
+    assert not identity.ambiguities, [str(a) for a in identity.ambiguities]
+    for entity, rows in people.items():
+        for row in rows:
+            assert isinstance(row, Person)
+            primary = identity.canonical(entity, "clever", row.vendor_id)
+            assert primary[0] == "sis", (entity, row)
+            if row.identifier:  # district admins have no sis_id: matched by e-mail
+                assert primary == ("sis", row.identifier)
+    keys = Counter((entity, key) for entity, _, _, key in identity.links())
+    assert keys[(Entity.STUDENT, "vendor_id=identifier")] == len(people[Entity.STUDENT]) == 120
+    assert keys[(Entity.TEACHER, "email=email")] == 2  # the district admins
+    assert keys[(Entity.SECTION, "class_code=class_code")] == 91
+    assert keys[(Entity.COURSE, "course_code=course_code")] > 0
+    sources = [{s["source"] for s in e["node"]["sources"]} for e in body["data"]["students"]["edges"]]
+    assert sources and all(found == {"sis", "clever"} for found in sources)
+
+
 async def test_a_failing_clever_gives_a_partial_answer_naming_the_source(
     clever_app: Starlette, clever_url: str
 ) -> None:
-    query = "{ sections(first: 3) { edges { node { title students(first: 5) { edges { node { givenName } } } } } } }"
+    query = """{ sections(first: 3) { edges { node { title
+        students(first: 5) { edges { node { givenName } } } } } } }"""
     table = clever_table(clever_url, api_version="v3.1", retries=1, backoff_base=0.05, total_timeout=5)
     async with clever_hub(table) as hub:
         state: SimulatorState = clever_app.state.simulator

@@ -114,7 +114,7 @@ async def test_a_page_cursor_resumes_with_starting_after(clever: respx.MockRoute
         second = await source.fetch(
             FetchRequest(entity=Entity.STUDENT, fields=FIELDS, limit=2, cursor=first.next_cursor)
         )
-    assert [r.vendor_id for r in first.records + list(second.records)] == ids
+    assert [r.vendor_id for r in [*first.records, *second.records]] == ids
     assert second.next_cursor is None
     # One record more than asked tells whether another page exists.
     assert [call.request.url.params["limit"] for call in route.calls] == ["3", "3"]

@@ -153,7 +153,11 @@ async def test_students_are_mapped_field_by_field(clever: respx.MockRouter, samp
         assert record.identifier == role["sis_id"]
     assert students["5a25ffb0c1bc2a00360003f5"].races == ("demographicRaceTwoOrMoreRaces",)
     assert students["5a25ffb0c1bc2a00360003ee"].races == ("white",)  # "Caucasian"
-    by_state_id = {r.vendor_id: r.identifier for r in await _all(Entity.STUDENT, identifier="state_id")}
+    by_state_id = {
+        r.vendor_id: r.identifier
+        for r in await _all(Entity.STUDENT, identifier="state_id")
+        if isinstance(r, Student)
+    }
     assert by_state_id == {obj["id"]: obj["roles"]["student"]["state_id"] for obj in raw}
 
 

@@ -15,7 +15,11 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from adapters.clever import SPEC, CleverAdapter
 from adapters.clever._sim_data import clever_id
+from adapters.clever.simulator_spec import SIMULATOR
+from hub.federation.registry import configure_source
+from hub.sdk._simulator import SimulatorOptions
 
 from .conftest import SIM_BASE, TOKEN, simulator
 
@@ -63,7 +67,7 @@ async def test_only_the_district_token_is_accepted(district: Path) -> None:
 
 
 async def test_lists_page_along_next_links_in_id_order(district: Path) -> None:
-    app, state = simulator(district)
+    app, _ = simulator(district)
     async with signed_in(app) as client:
         first = await client.get(f"{V30}/users", params={"role": "student", "limit": 25})
         everyone = await _everything(client, f"{V30}/users", role="student", limit=25)
@@ -197,3 +201,35 @@ async def test_latency_is_added(district: Path) -> None:
         answer = await client.get(f"{V30}/districts")
         elapsed = time.monotonic() - started
     assert answer.status_code == 200 and elapsed >= 0.2
+
+
+async def test_homeroom_simulate_gets_an_app_a_table_and_its_variables(
+    district: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    options = SimulatorOptions(client_secret="tok-123", source_name="clever-2", extra={"api_version": "v3.1"})
+    SIMULATOR.check_options(options)
+    app = SIMULATOR.create(district, options)
+    table = SIMULATOR.source_table(SIM_BASE, options)
+    variables = dict(SIMULATOR.environment(options))
+    assert table == {
+        "name": "clever-2",
+        "kind": "clever",
+        "base_url": SIM_BASE,
+        "api_version": "v3.1",
+        "token_env": "CLEVER_2_TOKEN",
+    }
+    assert variables == {"CLEVER_2_TOKEN": "tok-123"} and "tok-123" not in table.values()
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    adapter = configure_source(table, {SPEC.kind: SPEC})
+    assert isinstance(adapter, CleverAdapter)
+    adapter = CleverAdapter(adapter.config, transport=httpx.ASGITransport(app=app))
+    try:
+        report = await adapter.open()
+    finally:
+        await adapter.aclose()
+    assert report.counts == {"Organization": 1}
+    with pytest.raises(ValueError, match=r"api_version must be v3\.0 or v3\.1"):
+        SIMULATOR.create(district, SimulatorOptions(extra={"api_version": "v4"}))
+    with pytest.raises(ValueError, match="has no option"):
+        SIMULATOR.check_options(SimulatorOptions(extra={"version": "v3.1"}))
