@@ -9,10 +9,11 @@ Registered under the ``homeroom.adapters`` entry point as ``clever``::
     token_env = "CLEVER_DISTRICT_TOKEN"
 
 Vendor ids are Clever's 24-hex ids (stable, unlike ``sis_id`` or e-mail);
-an enrollment's is ``<section id>:<role>:<user id>``. ``identifier`` carries
-``state_id`` or, with ``identifier = "sis_id"``, the SIS id the identity map
-matches OneRoster ``sourcedId`` values on. ``adapters.clever.simulator``
-serves a generated district in the same API, for the demo and the tests.
+an enrollment's is ``<section id>:<role>:<user id>``. A person's
+``identifier`` is the SIS id (``sis_id``; ``identifier = "state_id"`` for
+the state id), the key the identity map matches a OneRoster ``sourcedId``
+on. ``adapters.clever.simulator`` serves a generated district in the same
+API, for the demo and the tests (``homeroom simulate clever``).
 """
 
 from adapters.clever.adapter import CleverAdapter, capabilities

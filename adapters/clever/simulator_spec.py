@@ -23,9 +23,7 @@ from typing import Any
 from starlette.applications import Starlette
 
 from adapters.clever.simulator import SimulatorConfig, create_simulator
-
-# hub.sdk does not export these yet; import from the package once it does.
-from hub.sdk._simulator import SimulatorOptions, SimulatorSpec, env_prefix
+from hub.sdk import SimulatorOptions, SimulatorSpec, env_prefix
 
 __all__ = ["SIMULATOR"]
 

@@ -87,7 +87,7 @@ def _simulate_command(how: str) -> list[str]:
             pytest.skip(f"{HOMEROOM} is not installed (pip install -e .)")
         if "simulate" not in {command.name for command in app.registered_commands}:
             pytest.skip("`homeroom simulate` is not mounted in hub/cli.py yet")
-        return [str(HOMEROOM)]
+        return [str(HOMEROOM), "simulate"]
     # The command function itself, as a one-command program.
     boot = "import typer; from hub.sources_cli import simulate; typer.run(simulate)"
     return [sys.executable, "-c", boot]

@@ -467,7 +467,7 @@ def test_no_operation_discloses_what_the_policy_denies(
     large: World, large_askers: Askers, persona: str, data: st.DataObject
 ) -> None:
     who = large_askers[persona]
-    op = data.draw(operations(who), label="operation")
+    op = data.draw(operations(who))
     body, calls = _ask(large, who, op)
     assert body["_status"] == 200, body
     text = json.dumps(body)
@@ -497,7 +497,7 @@ def test_casbin_calls_do_not_depend_on_rows(
     data: st.DataObject,
 ) -> None:
     who_small, who_large = small_askers[persona], large_askers[persona]
-    op = data.draw(operations(who_large), label="operation")
+    op = data.draw(operations(who_large))
     counts = []
     for world, who in ((small, who_small), (large, who_large)):
         engine = world.hub.fresh_engine()

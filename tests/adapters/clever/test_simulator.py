@@ -19,7 +19,7 @@ from adapters.clever import SPEC, CleverAdapter
 from adapters.clever._sim_data import clever_id
 from adapters.clever.simulator_spec import SIMULATOR
 from hub.federation.registry import configure_source
-from hub.sdk._simulator import SimulatorOptions
+from hub.sdk import SimulatorOptions
 
 from .conftest import SIM_BASE, TOKEN, simulator
 
