@@ -107,6 +107,8 @@ class Collector:
         if entity is Entity.STUDENT:
             return await self._people(Student)
         if entity is Entity.TEACHER:
+            if "teacher" not in self.request.filters.get("role", ("teacher",)):
+                return []  # Classroom knows teachers only: no call can find a principal
             return await self._people(Teacher)
         if entity in COURSE_SCOPED:
             return await self._all_of_courses()
