@@ -402,7 +402,7 @@ class Reads:
             found = await gather_all([students(r.vendor_id) for r in records])
             for record, ids in zip(records, found, strict=True):
                 known: tuple[str, ...] = getattr(record, "student_ids", ())
-                record.student_ids = tuple(dict.fromkeys((*known, *ids)))  # type: ignore[attr-defined]
+                record.student_ids = tuple(dict.fromkeys((*ids, *known)))  # type: ignore[attr-defined]
             return records
 
         async def nothing(records: list[Record]) -> list[Record]:

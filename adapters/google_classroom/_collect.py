@@ -13,6 +13,12 @@ at once), never record by record. What narrows the set of courses:
   ``courses?teacherId=`` per person;
 - otherwise every served course.
 
+Guardians come from ``userProfiles/-/guardians`` (every link, one paged
+list; ``guardians = "all"``) or student by student (``userProfiles/{id}/guardians``:
+for a few students, or always with ``guardians = "per_student"``). A
+section's class code costs one ``courses/{id}/aliases`` call per course, and
+is read only when asked for.
+
 Filters Classroom cannot apply are applied by the adapter afterwards, within
 ``max_scan_records``.
 """
@@ -165,16 +171,18 @@ class Collector:
         paths = _paths(table, self.attributes, "id", "courseState")
         return await self._courses(list(ids) if ids is not None else None, paths)
 
-    async def _courses_of_people(self, people: Sequence[str], roles: Iterable[str]) -> list[str]:
-        """Ids of the served courses where ``people`` have one of ``roles``."""
+    async def _courses_of_people(
+        self, people: Sequence[str], roles: Iterable[str], paths: Sequence[str]
+    ) -> list[Json]:
+        """The served courses where ``people`` have one of ``roles`` (no repeats)."""
         asks = [(person, role) for person in _plain(people) for role in roles]
 
         async def courses_of(ask: tuple[str, str]) -> list[Json]:
             person, role = ask
-            return await self._all_courses(("id", "courseState"), **{f"{role}Id": person})
+            return await self._all_courses(paths, **{f"{role}Id": person})
 
         found = await each(asks, courses_of)
-        return list(dict.fromkeys(str(course.get("id")) for courses in found for course in courses))
+        return list({str(c.get("id")): c for courses in found for c in courses}.values())
 
     async def _scope(
         self,
@@ -191,14 +199,21 @@ class Collector:
         combine as the request's filters do, by intersection.
         """
         restrictions: list[list[str]] = []
+        known: dict[str, Json] = {}
         if course_ids is not None:
             restrictions.append(list(dict.fromkeys(course_ids)))
         if people is not None and len(people) <= self.small:
-            restrictions.append(await self._courses_of_people(people, roles))
+            theirs = await self._courses_of_people(people, roles, paths)
+            known.update((str(course.get("id")), course) for course in theirs)
+            restrictions.append(list(known))
         if not restrictions:
             return await self._all_courses(paths)
         allowed = set.intersection(*(set(r) for r in restrictions))
-        return await self._courses([c for c in restrictions[0] if c in allowed], paths)
+        ordered = [course for course in restrictions[0] if course in allowed]
+        missing = [course for course in ordered if course not in known]
+        if missing:
+            known.update((str(course.get("id")), course) for course in await self._courses(missing, paths))
+        return [known[course] for course in ordered if course in known]
 
     def _course_ids(self, *filters: str) -> list[str] | None:
         """Courses named by the request's ids and ``filters`` (course or composite ids), or
@@ -252,10 +267,12 @@ class Collector:
 
     # -- course-scoped entities: the courses to read, then one course at a time ----------
 
-    async def courses(self) -> list[Json]:
+    async def courses_to_read(self) -> list[Json]:
         """The served courses a course-scoped request (:data:`COURSE_SCOPED`) has to read, in order."""
         entity, filters = self.request.entity, self.request.filters
         if entity is Entity.ENROLLMENT:
+            if not self._roles():
+                return []  # only students and teachers are members of a course
             paths = ["id", "courseState", *(["ownerId"] if "primary" in self.attributes else [])]
             return await self._scope(
                 paths,
@@ -287,7 +304,7 @@ class Collector:
         return await self._scores(course_id)
 
     async def _all_of_courses(self) -> list[Record]:
-        courses = await self.courses()
+        courses = await self.courses_to_read()
         return [row for rows in await each(courses, self.read) for row in rows]
 
     def _roles(self) -> list[str]:

@@ -228,7 +228,7 @@ def _courses(
             del course["ownerId"]
         district.courses.append(course)
         # A SIS roster sync names each course by its class id: a domain alias.
-        district.aliases[course_id] = [{"courseId": course_id, "alias": f"d:{row['sourcedId']}"}]
+        district.aliases[course_id] = [{"alias": f"d:{row['sourcedId']}"}]
         for role, rows in (("students", students), ("teachers", teachers)):
             listed = getattr(district, role).setdefault(course_id, [])
             for member in rows:

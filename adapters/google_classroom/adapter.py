@@ -185,7 +185,7 @@ class GoogleClassroomAdapter:
         found, so the last page is the one without a cursor.
         """
         first_course, skip = self._course_cursor(request.cursor)
-        courses = await collector.courses()
+        courses = await collector.courses_to_read()
         limit = request.limit
         window = len(courses) if limit is None else self.config.max_concurrency
         taken: list[Record] = []

@@ -14,8 +14,10 @@ import pytest_asyncio
 
 from adapters.canvas import CAPABILITIES, CanvasAdapter
 from adapters.oneroster_csv import OneRosterCsvAdapter, OneRosterCsvConfig
+from hub.model import of_type
 from hub.sdk import (
     BadVendorData,
+    Enrollment,
     Entity,
     FetchRequest,
     Record,
@@ -61,7 +63,7 @@ async def test_every_entity_shows_the_district_field_by_field(
     everything: dict[Entity, list[Record]],
     csv_records: dict[Entity, list[Record]],
 ) -> None:
-    app, state = simulator(district)
+    _, state = simulator(district)
     translate = Translate(state.district)
     got = {key_of(r): r for r in map(translate.record, everything[entity])}
     assert len(got) == len(everything[entity]), "vendor ids must be unique"
@@ -93,13 +95,18 @@ async def test_paging_gives_the_same_records_as_one_read(
                 cursor = result.next_cursor
                 if cursor is None:
                     break
-            whole = [dataclasses.replace(r, **blank_links(r)) for r in everything[entity]]
-            assert [dataclasses.replace(r, **blank_links(r)) for r in paged] == whole[: len(paged)], entity
+            whole = [without_links(r) for r in everything[entity]]
+            assert [without_links(r) for r in paged] == whole[: len(paged)], entity
             assert len(paged) == min(len(whole), 37 * 5) or cursor is None
 
 
-def blank_links(record: Record) -> dict[str, object]:
-    return {name: () for name in ("guardian_ids", "student_ids") if hasattr(record, name)}
+def without_links(record: Record) -> Record:
+    """``record`` without its links to other people (not asked for when paging)."""
+    copy = dataclasses.replace(record)
+    for name in ("guardian_ids", "student_ids"):
+        if hasattr(copy, name):
+            setattr(copy, name, ())
+    return copy
 
 
 async def test_a_cursor_resumes_at_the_record_without_reading_from_the_start(district: Path) -> None:
@@ -223,7 +230,9 @@ async def test_people_by_id_are_read_per_course_they_were_seen_in(district: Path
                 filters={"section_id": tuple(r.vendor_id for r in sections.records)},
             )
         )
-        ids = tuple({r.person_id for r in enrollments.records if getattr(r, "role", None) == "student"})
+        ids = tuple(
+            {str(r.person_id) for r in of_type(enrollments.records, Enrollment) if r.role == "student"}
+        )
         before = len(state.paths)
         students = await adapter.fetch(FetchRequest(Entity.STUDENT, frozenset({"given_name"}), ids=ids))
     paths = state.paths[before:]
@@ -254,9 +263,7 @@ async def test_only_the_fields_asked_for_are_filled(district: Path) -> None:
         f.name: getattr(type(r)(vendor_id="x"), f.name) for r in result.records for f in dataclasses.fields(r)
     }
     for record in [*result.records, *scores.records]:
-        filled = {
-            f.name for f in dataclasses.fields(record) if getattr(record, f.name) != blank.get(f.name, None)
-        }
+        filled = {f.name for f in dataclasses.fields(record) if getattr(record, f.name) != blank.get(f.name)}
         assert filled <= {"vendor_id", "given_name", "score"}
     # No comment asked for: the comments are not asked of Canvas either.
     assert all(("include[]", "submission_comments") not in q for q in state.queries)

@@ -132,7 +132,7 @@ def test_the_district_in_canvas_shape_mirrors_the_csv_set(district: Path) -> Non
     assert {d.by_id["user"][g]["sis_user_id"] for g in d.observees} <= guardians
     observers = [e for e in d.enrollments if e["type"] == "ObserverEnrollment"]
     assert observers and all(e["associated_user_id"] in d.observers for e in observers)
-    shared = [a for a in d.assignments.values() for a in a if a["only_visible_to_overrides"]]
+    shared = [a for course in d.assignments.values() for a in course if a["only_visible_to_overrides"]]
     assert shared and all(len(a["overrides"]) == 1 and a["due_at"] is None for a in shared)
 
 

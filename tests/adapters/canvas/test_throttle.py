@@ -119,6 +119,10 @@ async def test_a_pause_is_capped() -> None:
     assert clock.slept == [3.0]
 
 
+def not_found(count: int) -> httpx.Response:
+    return httpx.Response(404, json={"errors": []})
+
+
 def route(answers: dict[str, Callable[[int], httpx.Response]]) -> tuple[httpx.MockTransport, list[str]]:
     """A Canvas of a few endpoints; each answer is chosen by how often its path was asked."""
     calls: list[str] = []
@@ -127,7 +131,7 @@ def route(answers: dict[str, Callable[[int], httpx.Response]]) -> tuple[httpx.Mo
         path = request.url.path
         calls.append(path)
         count = calls.count(path)
-        return answers.get(path, lambda n: httpx.Response(404, json={"errors": []}))(count)
+        return answers.get(path, not_found)(count)
 
     return httpx.MockTransport(handler), calls
 

@@ -10,7 +10,7 @@ adapter's records of the same CSV set, field by field.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, cast
 
 from adapters.canvas._sim_data import CanvasDistrict
 from hub.sdk import (
@@ -53,7 +53,7 @@ class Translate:
     def record(self, record: Record) -> Record:
         """``record`` with its ids (and links) in sourcedId terms."""
         s = self.sis
-        out: Any = dataclasses.replace(record)
+        out: Any = dataclasses.replace(record)  # its attributes are set by kind below
         if isinstance(record, AcademicSession):
             out.vendor_id = s("term", record.vendor_id)
         elif isinstance(record, Course):
@@ -86,7 +86,7 @@ class Translate:
             out.vendor_id = "grade"
             out.student_id = s("user", record.student_id)
             out.section_id = s("section", record.section_id)
-        return out
+        return cast(Record, out)
 
 
 def key_of(record: Record) -> tuple[str | None, ...]:
@@ -143,4 +143,4 @@ def expected_from_csv(record: Record) -> Record:
             out.submitted_at = None
     elif isinstance(record, CourseGrade):
         out.vendor_id, out.term_id = "grade", None
-    return out
+    return cast(Record, out)

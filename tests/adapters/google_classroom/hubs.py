@@ -21,12 +21,13 @@ from hub.personas import pick_personas
 from hub.policy import PolicyStore, catalogue_from_schema
 from hub.runtime import Hub
 from hub.schema import build_schema
+from hub.sdk import AdapterSpec
 from hub.settings import load_settings
 from tests.support import TODAY, RunningHub
 
 from .conftest import TOKEN_ENV
 
-KINDS = {SPEC.kind: SPEC, CSV_SPEC.kind: CSV_SPEC}
+KINDS: dict[str, AdapterSpec[Any]] = {SPEC.kind: SPEC, CSV_SPEC.kind: CSV_SPEC}
 
 
 def classroom_source(base_url: str, **overrides: Any) -> dict[str, Any]:

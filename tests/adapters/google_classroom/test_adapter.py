@@ -1,26 +1,24 @@
-"""The adapter against the simulator in process: the SDK contract for every
-declared entity, field and filter, push-down, paging, auth and failures."""
+"""The adapter against the simulator in process: what each question costs
+(push-down), paging by offset and course by course, search, hostile ids and
+auth. The SDK contract itself is checked by the conformance kit
+(``test_conformance``)."""
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 from pathlib import Path
 
 import httpx
 import pytest
 
-from adapters.google_classroom import CAPABILITIES, GoogleClassroomAdapter
-from adapters.google_classroom.simulator import SimulatorConfig
-from hub.model.entities import RECORD_TYPES
+from adapters.google_classroom import GoogleClassroomAdapter
+from hub.model import of_type
 from hub.sdk import (
     Entity,
     FetchRequest,
     Record,
+    Section,
     SourceAuthFailed,
     UnsupportedRequest,
-    data_fields,
-    filter_value,
     matches,
 )
 
@@ -35,166 +33,11 @@ from .conftest import (
     simulator,
 )
 
-ENTITIES = sorted(CAPABILITIES.entities, key=str)
-
-
-def declared(entity: Entity) -> frozenset[str]:
-    return CAPABILITIES.entities[entity].fields
-
-
-def _default(record_type: type[Record], name: str) -> object:
-    spec = next(f for f in dataclasses.fields(record_type) if f.name == name)
-    return spec.default
-
-
-@pytest.fixture(scope="module")
-def everything(district: Path) -> dict[Entity, list[Record]]:
-    """Every record of every served entity, all declared fields, read once."""
-
-    async def read() -> dict[Entity, list[Record]]:
-        app, _ = simulator(district)
-        async with classroom(app) as adapter:
-            return {e: await fetch_all(adapter, FetchRequest(entity=e, fields=declared(e))) for e in ENTITIES}
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(TOKEN_ENV, str(SimulatorConfig().token))
-        return asyncio.run(read())
-
-
-@pytest.mark.parametrize("entity", ENTITIES, ids=str)
-def test_every_declared_field_is_filled_somewhere(
-    entity: Entity, everything: dict[Entity, list[Record]]
-) -> None:
-    rows = everything[entity]
-    assert rows, f"no {entity} at all"
-    record_type = RECORD_TYPES[entity]
-    empty = [
-        name
-        for name in declared(entity)
-        if all(getattr(row, name) == _default(record_type, name) for row in rows)
-    ]
-    assert not empty, f"{entity}: declared but never filled: {empty}"
-    assert len({row.vendor_id for row in rows}) == len(rows), "vendor ids repeat"
-
-
-@pytest.mark.parametrize("entity", ENTITIES, ids=str)
-async def test_only_the_fields_asked_for_are_filled(entity: Entity, district: Path) -> None:
-    record_type = RECORD_TYPES[entity]
-    app, _ = simulator(district)
-    asked = sorted(declared(entity))[:1]
-    async with classroom(app) as adapter:
-        result = await adapter.fetch(FetchRequest(entity=entity, fields=frozenset(asked), limit=20))
-    assert result.records
-    for row in result.records:
-        assert isinstance(row, record_type)
-        for name in data_fields(record_type):
-            if name not in asked:
-                assert getattr(row, name) == _default(record_type, name), f"{entity}.{name} leaked"
-
-
-@pytest.mark.parametrize("entity", ENTITIES, ids=str)
-async def test_look_ups_by_id_return_exactly_those_records(
-    entity: Entity, district: Path, everything: dict[Entity, list[Record]]
-) -> None:
-    rows = everything[entity]
-    wanted = (
-        rows[0].vendor_id,
-        rows[len(rows) // 2].vendor_id,
-        rows[-1].vendor_id,
-        "../../v1/courses",
-        "nope",
-    )
-    app, _ = simulator(district)
-    async with classroom(app) as adapter:
-        result = await adapter.fetch(FetchRequest(entity=entity, fields=declared(entity), ids=wanted))
-    assert sorted(r.vendor_id for r in result.records) == sorted(set(wanted[:3]))
-    by_id = {r.vendor_id: r for r in rows}
-    assert all(r == by_id[r.vendor_id] for r in result.records)
-
-
-def _filter_cases(everything: dict[Entity, list[Record]]) -> list[tuple[Entity, str, tuple[str, ...]]]:
-    cases = []
-    for entity in ENTITIES:
-        rows = everything[entity]
-        for name in sorted(CAPABILITIES.entities[entity].filters - {"search"}):
-            values: list[str] = []
-            for row in rows[:: max(1, len(rows) // 7)]:
-                value = getattr(row, name)
-                items = value if isinstance(value, tuple) else (value,)
-                values.extend(filter_value(item) for item in items if item is not None)
-            few = tuple(dict.fromkeys(values))[:2]
-            many = tuple(dict.fromkeys(values))[:7]
-            cases += [(entity, name, few), (entity, name, many)]
-    return cases
-
-
-async def test_every_declared_filter_means_what_the_sdk_says(
-    district: Path, everything: dict[Entity, list[Record]]
-) -> None:
-    app, _ = simulator(district)
-    async with classroom(app) as adapter:
-        for entity, name, values in _filter_cases(everything):
-            assert values, f"no values to filter {entity}.{name} with"
-            filters = {name: values}
-            expected = [r.vendor_id for r in everything[entity] if matches(r, filters)]
-            got = await fetch_all(
-                adapter, FetchRequest(entity=entity, fields=declared(entity), filters=filters)
-            )
-            assert sorted(r.vendor_id for r in got) == sorted(expected), (entity, name, values)
-            assert expected
-
-
-async def test_search_finds_people_by_every_word_of_their_names(
-    district: Path, everything: dict[Entity, list[Record]]
-) -> None:
-    student = everything[Entity.STUDENT][5]
-    term = f"{getattr(student, 'family_name', '').upper()} {getattr(student, 'given_name', '')[:2]}"
-    app, _ = simulator(district)
-    async with classroom(app) as adapter:
-        found = await adapter.fetch(
-            FetchRequest(entity=Entity.STUDENT, fields=frozenset(), filters={"search": (term,)})
-        )
-    assert student.vendor_id in {r.vendor_id for r in found.records}
-    assert len(found.records) < 5
-
-
-async def test_cursors_page_through_every_record_once(
-    district: Path, everything: dict[Entity, list[Record]]
-) -> None:
-    app, _ = simulator(district)
-    async with classroom(app) as adapter:
-        first = await adapter.fetch(FetchRequest(entity=Entity.STUDENT, fields=frozenset(), limit=50))
-        rows = await fetch_all(adapter, FetchRequest(entity=Entity.STUDENT, fields=frozenset(), limit=50))
-        with pytest.raises(UnsupportedRequest, match="cursor"):
-            await adapter.fetch(FetchRequest(entity=Entity.STUDENT, fields=frozenset(), cursor="x1"))
-    assert first.total == 120 and first.next_cursor == "50" and len(first.records) == 50
-    assert [r.vendor_id for r in rows] == [r.vendor_id for r in everything[Entity.STUDENT]]
-
-
-async def test_unsupported_questions_are_refused_by_name(district: Path) -> None:
-    app, _ = simulator(district)
-    async with classroom(app) as adapter:
-        for request, message in (
-            (FetchRequest(entity=Entity.ORGANIZATION, fields=frozenset()), "not served"),
-            (FetchRequest(entity=Entity.STUDENT, fields=frozenset({"grade_level"})), "grade_level"),
-            (
-                FetchRequest(entity=Entity.SECTION, fields=frozenset(), filters={"school_id": ("x",)}),
-                "school_id",
-            ),
-            (FetchRequest(entity=Entity.STUDENT, fields=frozenset(), limit=-1), "limit"),
-        ):
-            with pytest.raises(UnsupportedRequest, match=message):
-                await adapter.fetch(request)
-        empty = await adapter.fetch(FetchRequest(entity=Entity.STUDENT, fields=frozenset(), ids=()))
-    assert empty.records == [] and empty.total == 0
-
-
-# -- push-down: what it costs ---------------------------------------------------------
-
 
 def _queries(
     paths: list[str], queries: list[list[tuple[str, str]]], fragment: str
 ) -> list[dict[str, list[str]]]:
+    """The query parameters of the requests whose path contains ``fragment``."""
     found = []
     for path, query in zip(paths, queries, strict=True):
         if fragment in path:
@@ -205,11 +48,11 @@ def _queries(
     return found
 
 
-async def test_one_students_scores_read_only_their_courses_with_user_id(
-    district: Path, everything: dict[Entity, list[Record]]
-) -> None:
-    student = everything[Entity.STUDENT][0].vendor_id
+async def test_one_students_scores_read_only_their_courses_with_user_id(district: Path) -> None:
     app, state = simulator(district)
+    d = state.district
+    student = d.students[d.courses[0]["id"]][0]["userId"]
+    courses = [c for c, roster in d.students.items() if any(m["userId"] == student for m in roster)]
     async with classroom(app) as adapter:
         before = state.data_requests
         rows = await fetch_all(
@@ -219,21 +62,40 @@ async def test_one_students_scores_read_only_their_courses_with_user_id(
             ),
         )
         spent = state.data_requests - before
-    expected = [r.vendor_id for r in everything[Entity.SCORE] if r.student_id == student]
-    assert sorted(r.vendor_id for r in rows) == sorted(expected) and expected
-    courses = {r.section_id for r in everything[Entity.SCORE] if r.student_id == student}
+    expected = [s["id"] for c in courses for s in d.submissions.get(c, []) if s["userId"] == student]
+    assert sorted(r.vendor_id.rsplit("/", 1)[1] for r in rows) == sorted(expected) and expected
     # One course look-up by student, then one submissions list per course of theirs.
-    assert spent <= 1 + 2 * len(courses) < len(everything[Entity.SECTION])
+    assert spent == 1 + len(courses) < len(d.courses)
     lists = _queries(state.paths, state.queries, "/studentSubmissions")
     assert lists and all(q.get("userId") == [student] for q in lists)
     assert any(q.get("studentId") == [student] for q in _queries(state.paths, state.queries, "/v1/courses"))
 
 
-async def test_section_filters_read_only_those_courses(
-    district: Path, everything: dict[Entity, list[Record]]
-) -> None:
-    sections = tuple(r.vendor_id for r in everything[Entity.SECTION][:2])
+async def test_many_students_read_every_course_and_agree_with_a_few(district: Path) -> None:
     app, state = simulator(district)
+    d = state.district
+    students = tuple(dict.fromkeys(m["userId"] for c in d.courses[:9] for m in d.students[c["id"]]))[:7]
+    async with classroom(app, lookup_limit=5) as adapter:
+        fields = frozenset({"student_id", "section_id"})
+        every = await fetch_all(adapter, FetchRequest(entity=Entity.SCORE, fields=fields))
+        many = await fetch_all(
+            adapter, FetchRequest(entity=Entity.SCORE, fields=fields, filters={"student_id": students})
+        )
+        few = await fetch_all(
+            adapter, FetchRequest(entity=Entity.SCORE, fields=fields, filters={"student_id": students[:2]})
+        )
+    assert _ids(many) == _ids([r for r in every if matches(r, {"student_id": students})])
+    assert _ids(few) == _ids([r for r in every if matches(r, {"student_id": students[:2]})])
+    assert few and len(few) < len(many) < len(every)
+
+
+def _ids(rows: list[Record]) -> list[str]:
+    return sorted(row.vendor_id for row in rows)
+
+
+async def test_section_filters_read_only_those_courses(district: Path) -> None:
+    app, state = simulator(district)
+    sections = tuple(c["id"] for c in state.district.courses[:2])
     async with classroom(app) as adapter:
         await adapter.fetch(
             FetchRequest(
@@ -244,12 +106,41 @@ async def test_section_filters_read_only_those_courses(
     assert read == set(sections)
 
 
+async def test_one_assignments_scores_read_only_that_course_work(district: Path) -> None:
+    app, state = simulator(district)
+    course = state.district.courses[0]["id"]
+    work = state.district.course_work[course][1]["id"]
+    async with classroom(app) as adapter:
+        rows = await fetch_all(
+            adapter,
+            FetchRequest(
+                entity=Entity.SCORE,
+                fields=frozenset({"score"}),
+                filters={"assignment_id": (f"{course}/{work}",)},
+            ),
+        )
+    listed = [p for p in state.paths if p.endswith("/studentSubmissions")]
+    assert listed == [f"/v1/courses/{course}/courseWork/{work}/studentSubmissions"]
+    expected = [s for s in state.district.submissions[course] if s["courseWorkId"] == work]
+    assert len(rows) == len(expected) > 0
+
+
 async def test_only_the_vendor_fields_behind_the_asked_attributes_are_requested(district: Path) -> None:
     app, state = simulator(district)
     async with classroom(app) as adapter:
         await adapter.fetch(FetchRequest(entity=Entity.STUDENT, fields=frozenset({"given_name"}), limit=3))
     masks = {q["fields"][0] for q in _queries(state.paths, state.queries, "/students")}
     assert masks == {"students(profile(name(givenName)),userId),nextPageToken"}
+
+
+async def test_a_principal_is_never_looked_for_in_classroom(district: Path) -> None:
+    app, state = simulator(district)
+    async with classroom(app) as adapter:
+        before = state.data_requests
+        found = await adapter.fetch(
+            FetchRequest(entity=Entity.TEACHER, fields=frozenset(), filters={"role": ("principal",)})
+        )
+    assert found.records == [] and state.data_requests == before
 
 
 async def test_guardians_are_read_in_one_domain_wide_listing(district: Path) -> None:
@@ -263,11 +154,89 @@ async def test_guardians_are_read_in_one_domain_wide_listing(district: Path) -> 
     assert state.data_requests - before == sum("/userProfiles/-/guardians" in p for p in state.paths) > 1
 
 
+async def test_class_codes_are_the_courses_sis_aliases(district: Path) -> None:
+    app, state = simulator(district)
+    by_course = {course: sis for sis, course in state.district.course_ids.items()}
+    async with classroom(app) as adapter:
+        plain = await adapter.fetch(FetchRequest(entity=Entity.SECTION, fields=frozenset({"title"})))
+        coded = await adapter.fetch(FetchRequest(entity=Entity.SECTION, fields=frozenset({"class_code"})))
+    assert sum("/aliases" in p for p in state.paths) == len(state.district.courses)  # only when asked
+    assert all(r.class_code is None for r in of_type(plain.records, Section))
+    assert {r.vendor_id: r.class_code for r in of_type(coded.records, Section)} == by_course
+
+
 async def test_the_scan_bound_stops_a_question_that_reads_too_much(district: Path) -> None:
     app, _ = simulator(district)
     async with classroom(app, max_scan_records=500) as adapter:
         with pytest.raises(UnsupportedRequest, match="max_scan_records"):
             await adapter.fetch(FetchRequest(entity=Entity.SCORE, fields=frozenset()))
+
+
+# -- paging and search -------------------------------------------------------------------
+
+
+async def test_course_scoped_pages_resume_inside_a_course(district: Path) -> None:
+    app, state = simulator(district)
+    sections = tuple(c["id"] for c in state.district.courses[:3])
+    request = FetchRequest(entity=Entity.SCORE, fields=frozenset(), filters={"section_id": sections})
+    async with classroom(app) as adapter:
+        whole = await adapter.fetch(request)
+        first = await adapter.fetch(
+            FetchRequest(request.entity, request.fields, filters=request.filters, limit=7)
+        )
+        walked = await fetch_all(
+            adapter, FetchRequest(request.entity, request.fields, filters=request.filters, limit=7)
+        )
+        before = state.data_requests
+        await adapter.fetch(FetchRequest(request.entity, request.fields, filters=request.filters, limit=7))
+        one_page = state.data_requests - before
+        with pytest.raises(UnsupportedRequest, match="cursor"):
+            await adapter.fetch(FetchRequest(request.entity, request.fields, cursor="c1"))
+    assert whole.total == len(whole.records) > 7 and whole.next_cursor is None
+    assert first.next_cursor == "c0.7" and first.total is None
+    assert [r.vendor_id for r in walked] == [r.vendor_id for r in whole.records]
+    # A page reads the course list and the courses it needs (here a batch of max_concurrency).
+    assert one_page <= 1 + 3 * 3
+
+
+async def test_offset_pages_of_sections(district: Path) -> None:
+    app, _ = simulator(district)
+    async with classroom(app) as adapter:
+        first = await adapter.fetch(FetchRequest(entity=Entity.SECTION, fields=frozenset(), limit=50))
+        rows = await fetch_all(adapter, FetchRequest(entity=Entity.SECTION, fields=frozenset(), limit=50))
+        with pytest.raises(UnsupportedRequest, match="cursor"):
+            await adapter.fetch(FetchRequest(entity=Entity.SECTION, fields=frozenset(), cursor="c0.1"))
+    assert first.total == 91 and first.next_cursor == "50" and len(first.records) == 50
+    assert len({r.vendor_id for r in rows}) == 91
+
+
+async def test_search_finds_people_by_every_word_of_their_names(district: Path) -> None:
+    app, state = simulator(district)
+    member = state.district.students[state.district.courses[5]["id"]][0]
+    name = member["profile"]["name"]
+    term = f"{name['familyName'].upper()} {name['givenName'][:2]}"
+    async with classroom(app) as adapter:
+        found = await adapter.fetch(
+            FetchRequest(entity=Entity.STUDENT, fields=frozenset(), filters={"search": (term,)})
+        )
+        with pytest.raises(UnsupportedRequest, match="one term"):
+            await adapter.fetch(
+                FetchRequest(entity=Entity.STUDENT, fields=frozenset(), filters={"search": ()})
+            )
+    assert member["userId"] in {r.vendor_id for r in found.records}
+    assert len(found.records) < 5
+
+
+async def test_hostile_and_unknown_ids_are_simply_not_found(district: Path) -> None:
+    app, state = simulator(district)
+    hostile = ("../../v1/courses", "-", "a/b/c/d", "nope", "%2e%2e", "1/-")
+    async with classroom(app) as adapter:
+        for entity in (Entity.SECTION, Entity.ASSIGNMENT, Entity.SCORE, Entity.ENROLLMENT):
+            result = await adapter.fetch(FetchRequest(entity=entity, fields=frozenset(), ids=hostile))
+            assert result.records == [], entity
+        empty = await adapter.fetch(FetchRequest(entity=Entity.STUDENT, fields=frozenset(), ids=()))
+    assert empty.records == [] and empty.total == 0
+    assert all(".." not in path and "%2" not in path for path in state.paths)
 
 
 # -- auth ---------------------------------------------------------------------------------

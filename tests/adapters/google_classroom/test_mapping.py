@@ -84,6 +84,14 @@ def test_a_course_is_a_section_and_a_course_with_the_same_vendor_id() -> None:
     assert course.title == "Science Class" and course.subjects == ("Science",)
 
 
+def test_the_class_code_is_the_courses_domain_alias() -> None:
+    aliases = [{"alias": "p:project_name"}, {"alias": "d:cls-01-math-01"}, {"alias": "d:other"}]
+    assert m.sis_id(aliases) == "cls-01-math-01"
+    assert m.sis_id([{"alias": "p:x"}, {"alias": "d:"}, {}]) is None
+    section = m.section(COURSE, m.sis_id(aliases))
+    assert section is not None and section.class_code == "cls-01-math-01"
+
+
 def test_a_course_without_a_section_label_is_titled_by_its_name() -> None:
     section = m.section({"id": "1", "name": "Biology"})
     assert section is not None and section.title == "Biology" and section.subjects == ()
@@ -195,12 +203,12 @@ def test_submitted_at_falls_back_to_update_time_only_while_turned_in() -> None:
 
 
 def test_guardian_links_merge_into_one_guardian_per_guardian_id() -> None:
-    profile = {
+    profile: dict[str, Any] = {
         "id": "999",
         "name": {"givenName": "First", "familyName": "Last"},
         "emailAddress": "name@email.com",
     }
-    links = [
+    links: list[dict[str, Any]] = [
         {
             "studentId": "12345",
             "guardianId": "999",

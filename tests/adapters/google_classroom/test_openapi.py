@@ -99,6 +99,7 @@ async def _bodies(district: Path) -> list[tuple[str, dict[str, Any]]]:
         ("/v1/courses/{id}", f"/v1/courses/{course}"),
         ("/v1/courses/{courseId}/students", f"/v1/courses/{course}/students"),
         ("/v1/courses/{courseId}/teachers", f"/v1/courses/{course}/teachers"),
+        ("/v1/courses/{courseId}/aliases", f"/v1/courses/{course}/aliases"),
         ("/v1/courses/{courseId}/courseWork", f"/v1/courses/{course}/courseWork"),
         (
             "/v1/courses/{courseId}/courseWork/{courseWorkId}/studentSubmissions",

@@ -6,7 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from hub.sdk import BadVendorData, Entity, FetchRequest, SourceAuthFailed, SourceUnavailable
+from hub.model import of_type
+from hub.sdk import (
+    BadVendorData,
+    Entity,
+    FetchRequest,
+    Guardian,
+    Score,
+    SourceAuthFailed,
+    SourceUnavailable,
+    Student,
+)
 
 from .conftest import FakeTime, classroom, fetch_all, simulator
 
@@ -70,7 +80,7 @@ async def test_a_student_with_classroom_turned_off_is_skipped_and_reported(distr
         report = adapter.report
     expected = {link["guardianId"] for user in others for link in state.district.guardians[user]}
     assert {r.vendor_id for r in result.records} == expected
-    by_id = {r.vendor_id: r for r in students.records}
+    by_id = {r.vendor_id: r for r in of_type(students.records, Student)}
     assert by_id[disabled].guardian_ids == ()
     assert by_id[others[0]].guardian_ids
     (problem,) = report.problems
@@ -86,7 +96,7 @@ async def test_the_domain_wide_guardian_listing_leaves_such_a_student_out(distri
         rows = await fetch_all(
             adapter, FetchRequest(entity=Entity.GUARDIAN, fields=frozenset({"student_ids"}))
         )
-    assert rows and all(disabled not in r.student_ids for r in rows)
+    assert rows and all(disabled not in r.student_ids for r in of_type(rows, Guardian))
 
 
 async def test_a_course_with_classroom_turned_off_is_skipped_and_reported(district: Path) -> None:
@@ -99,7 +109,7 @@ async def test_a_course_with_classroom_turned_off_is_skipped_and_reported(distri
         problems = list(adapter.report.problems)
         await adapter.open()  # a new open starts a new report
         reopened = list(adapter.report.problems)
-    sections = {r.section_id for r in scores}
+    sections = {r.section_id for r in of_type(scores, Score)}
     assert course not in sections and len(sections) == len(state.district.courses) - 1
     assert again
     assert {p.where for p in problems} == {

@@ -13,8 +13,10 @@ UTC = dt.UTC
 DAY = {"year": 2026, "month": 11, "day": 18}
 
 
-def at(*parts: int) -> dt.datetime:
-    return dt.datetime(*parts, tzinfo=UTC)
+def at(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, micro: int = 0
+) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, micro, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
