@@ -38,8 +38,11 @@ def _logging() -> None:
         level=os.environ.get("HOMEROOM_LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    # pycasbin logs its whole model at INFO each time an enforcer is built.
-    logging.getLogger("casbin").setLevel(logging.WARNING)
+    # pycasbin logs its whole model at INFO each time an enforcer is built;
+    # httpx logs every URL at INFO, and a URL may carry a filter value (an
+    # e-mail, an id): neither belongs in the hub's log.
+    for noisy in ("casbin", "httpx", "httpcore", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _load(config: Path | None, **overrides: Any) -> Settings:
@@ -159,20 +162,44 @@ def demo(
     store_url: Annotated[
         str, typer.Option(help="database of the demo's audit log")
     ] = "sqlite+aiosqlite:///homeroom-demo.db",
+    sources: Annotated[
+        str,
+        typer.Option(
+            help="sis+lms: a OneRoster REST SIS and a Canvas LMS, simulated on loopback and merged; "
+            "csv: the OneRoster CSV files alone"
+        ),
+    ] = "sis+lms",
 ) -> None:
     """Generate (or reuse) a district, serve it on 127.0.0.1 and print persona tokens."""
+    if sources not in ("sis+lms", "csv"):
+        raise _fail("--sources must be sis+lms or csv")
     from hub.demo import prepare_demo
     from hub.store import StoreError
 
     _logging()
-    started = time.perf_counter()
     signer = DevSigner(secrets.token_bytes(32), issuer=DEMO_ISSUER)
-    try:
-        prepared = asyncio.run(
-            prepare_demo(data_dir, students=students, seed=seed, signer=signer, store_url=store_url)
-        )
-    except (ValueError, OSError, StoreError) as exc:
-        raise _fail(str(exc)) from None
+
+    async def run_demo() -> None:
+        # One event loop from start to finish: HTTP sources opened while
+        # preparing keep their connections for serving.
+        started = time.perf_counter()
+        try:
+            prepared = await prepare_demo(
+                data_dir, students=students, seed=seed, signer=signer, store_url=store_url, sources=sources
+            )
+        except (ValueError, OSError, StoreError) as exc:
+            raise _fail(str(exc)) from None
+        try:
+            _announce(prepared, tokens_out, port, time.perf_counter() - started)
+            config = uvicorn.Config(prepared.app, host="127.0.0.1", port=port, log_level="warning")
+            await uvicorn.Server(config).serve()
+        finally:
+            prepared.close()
+
+    asyncio.run(run_demo())
+
+
+def _announce(prepared: Any, tokens_out: Path | None, port: int, seconds: float) -> None:
     typer.echo(prepared.describe())
     tokens = prepared.tokens
     if tokens_out is not None:
@@ -182,15 +209,12 @@ def demo(
     typer.echo("\nBearer tokens (valid 12 hours, only for this demo run):")
     for name, entry in tokens.items():
         typer.echo(f"  {name:15s} {entry['token']}")
-    typer.echo(
-        f"\nGraphiQL: http://127.0.0.1:{port}/graphql   (ready in {time.perf_counter() - started:.1f}s)"
-    )
+    typer.echo(f"\nGraphiQL: http://127.0.0.1:{port}/graphql   (ready in {seconds:.1f}s)")
     typer.echo(
         f"Try:  curl -s http://127.0.0.1:{port}/graphql -H 'Authorization: Bearer <token>' "
         "-H 'Content-Type: application/json' -d '{\"query\":\"{ viewer { subject roles } }\"}'"
     )
     sys.stdout.flush()
-    _run(prepared.app, "127.0.0.1", port)
 
 
 def _mount_subcommands() -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from dataclasses import dataclass
+import os
+import secrets
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +16,27 @@ from hub.settings import load_settings
 from hub.testing import DistrictSpec, generate_district, is_generated, read_generated_spec
 
 SOURCE_NAME = "sis"
+LMS_NAME = "lms"
+# The default demo: the district's SIS behind a OneRoster REST API and its
+# LMS behind Canvas, both simulated on loopback from the same generated
+# people, who carry each vendor's own ids.
+SIS_KIND, LMS_KIND = "oneroster-rest", "canvas"
+IDENTITY = {
+    "primary": SOURCE_NAME,
+    "match": [
+        {
+            "source": LMS_NAME,
+            "people": ["vendor_id=identifier", "email=email"],
+            "sections": ["vendor_id=class_code"],
+            "courses": ["course_code=course_code"],
+        }
+    ],
+}
 
 
 @dataclass
 class PreparedDemo:
-    """A demo ready to serve."""
+    """A demo ready to serve (``close`` stops its simulators)."""
 
     app: Any
     personas: dict[str, Persona]
@@ -26,11 +45,18 @@ class PreparedDemo:
     generated: bool
     counts: dict[str, int]
     rejected_rows: int
+    sources: list[str] = field(default_factory=list)
+    simulators: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+
+    def close(self) -> None:
+        """Stop the vendor simulators this demo started."""
+        self.simulators.close()
 
     def describe(self) -> str:
         origin = "synthetic district" if self.generated else "your OneRoster export"
         counts = ", ".join(f"{n} {e}" for e, n in sorted(self.counts.items()) if n)
-        lines = [f"Serving {origin} from {self.data_dir} ({counts})"]
+        lines = [f"Serving {origin} from {self.data_dir}" + (f" ({counts})" if len(self.counts) > 3 else "")]
+        lines += [f"  source {line}" for line in self.sources]
         if self.rejected_rows:
             lines.append(f"  {self.rejected_rows} rows were rejected; see the log for file and line")
         missing = {"principal", "teacher", "guardian", "student"} - set(self.personas)
@@ -48,11 +74,44 @@ def _needs_generation(data_dir: Path, spec: DistrictSpec) -> bool:
     return existing != spec
 
 
+def _simulated_sources(data_dir: Path, stack: contextlib.ExitStack) -> tuple[list[dict[str, Any]], list[str]]:
+    """Start the SIS and LMS simulators on loopback and return their source
+    tables (secrets go to this process's environment, as a real config names them)."""
+    from hub.sdk import SimulatorOptions
+    from hub.sources_cli import installed_simulators
+    from hub.testing.server import serving
+
+    tables: list[dict[str, Any]] = []
+    described: list[str] = []
+    for kind, name in ((SIS_KIND, SOURCE_NAME), (LMS_KIND, LMS_NAME)):
+        spec = installed_simulators(kind).get(kind)
+        if spec is None:
+            raise ValueError(f"the {kind} simulator is not installed; run the demo with --sources csv")
+        options = SimulatorOptions(
+            client_id=f"demo-{name}", client_secret=secrets.token_urlsafe(24), source_name=name
+        )
+        base_url = stack.enter_context(serving(spec.create(data_dir, options), ready_path=spec.ready_path))
+        os.environ.update(spec.environment(options))
+        tables.append(spec.source_table(base_url, options))
+        described.append(f"'{name}': {kind} simulator on {base_url}")
+    return tables, described
+
+
 async def prepare_demo(
-    data_dir: Path, *, students: int, seed: int, signer: DevSigner, store_url: str | None = None
+    data_dir: Path,
+    *,
+    students: int,
+    seed: int,
+    signer: DevSigner,
+    store_url: str | None = None,
+    sources: str = "sis+lms",
 ) -> PreparedDemo:
-    """Generate or reuse the data, open the source, migrate the audit store
-    (SQLite by default: no set-up) and choose the personas."""
+    """Generate or reuse the data, open the sources, migrate the audit store
+    (SQLite by default: no set-up) and choose the personas.
+
+    ``sources="sis+lms"`` serves the district through a OneRoster REST SIS and
+    a Canvas LMS (simulated here, each with its own ids, merged by the
+    identity map); ``"csv"`` reads the OneRoster CSV files directly."""
     from hub.app import create_app
     from hub.assemble import assemble
     from hub.store import upgrade
@@ -67,19 +126,33 @@ async def prepare_demo(
             )
         generate_district(data_dir, spec)
         generated = True
-    settings = load_settings(
-        None, sources=({"name": SOURCE_NAME, "kind": "oneroster-csv", "path": str(data_dir.resolve())},)
-    )
+    stack = contextlib.ExitStack()
+    if sources == "csv" or not generated:
+        # A district's own export is served as it is: the simulators imitate
+        # vendors over generated data only.
+        tables: list[dict[str, Any]] = [
+            {"name": SOURCE_NAME, "kind": "oneroster-csv", "path": str(data_dir.resolve())}
+        ]
+        described = [f"'{SOURCE_NAME}': OneRoster CSV files in {data_dir}"]
+        overrides: dict[str, Any] = {}
+    else:
+        tables, described = _simulated_sources(data_dir.resolve(), stack)
+        overrides = {"identity": IDENTITY}
+    settings = load_settings(None, sources=tuple(tables), **overrides)
     hub = assemble(settings, [signer])
     if not await hub.registry.open():
-        state = hub.registry.states[SOURCE_NAME]
-        raise ValueError(f"source '{SOURCE_NAME}' could not load {data_dir}: {state.last_error}")
+        failed = {n: s.last_error for n, s in hub.registry.states.items() if s.state == "DOWN"}
+        stack.close()
+        raise ValueError(f"sources could not load {data_dir}: {failed}")
     if store_url is not None:
         await upgrade(store_url)
     await hub.match_identities(store_url)
     hub.ready = True
     personas = await pick_personas(hub.registry, hub.clock, settings.policy.grace_days)
     report = hub.registry.states[SOURCE_NAME].report
+    if hub.identity.merges or hub.identity.ambiguities:
+        merged = sum(1 for _ in hub.identity.links())
+        described.append(f"identity: {merged} records merged, {len(hub.identity.ambiguities)} kept apart")
     tokens = {name: persona.as_json(signer) for name, persona in personas.items()}
     app = create_app(hub, personas=tokens, store_url=store_url)
     return PreparedDemo(
@@ -90,4 +163,6 @@ async def prepare_demo(
         generated=generated,
         counts=dict(report.counts) if report else {},
         rejected_rows=len(report.rejected) if report else 0,
+        sources=described,
+        simulators=stack,
     )

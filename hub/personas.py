@@ -71,38 +71,47 @@ async def _rows(
     return list(result.records)
 
 
+async def _teacher(
+    registry: SourceRegistry, source: str, clock: Clock, grace_days: int
+) -> dict[str, Persona]:
+    """A teacher of ``source`` who teaches someone today; else any teacher
+    (an export of a past year: the dashboard then shows the directory view)."""
+    teachers = await _rows(registry, source, Entity.TEACHER, {"role"}, {"role": ("teacher",)})
+    for row in teachers:
+        ties = Relationships(
+            registry,
+            CallerPerson(Entity.TEACHER, source, row.vendor_id),
+            district=False,
+            clock=clock,
+            grace_days=grace_days,
+        )
+        if await ties.taught_students.get():
+            return {"teacher": Persona("teacher", ("teacher",), Entity.TEACHER, source, row.vendor_id)}
+    if teachers:
+        return {"teacher": Persona("teacher", ("teacher",), Entity.TEACHER, source, teachers[0].vendor_id)}
+    return {}
+
+
 async def pick_personas(registry: SourceRegistry, clock: Clock, grace_days: int) -> dict[str, Persona]:
     """Choose the five personas from the data; the district admin always exists."""
     personas: dict[str, Persona] = {}
+    # Sources in configuration order: the roster authority (first) wins.
     staff_sources = registry.sources_for(Entity.TEACHER)
     for source in staff_sources:
-        for row in await _rows(registry, source, Entity.TEACHER, {"role"}, {"role": DISTRICT_ROLES}):
-            personas["district_admin"] = Persona(
-                "district_admin", ("district_admin",), Entity.TEACHER, source, row.vendor_id
-            )
-            break
-        for row in await _rows(registry, source, Entity.TEACHER, {"role"}, {"role": PRINCIPAL_ROLES}):
-            personas.setdefault(
-                "principal", Persona("principal", ("school_admin",), Entity.TEACHER, source, row.vendor_id)
-            )
-            break
-        teachers = await _rows(registry, source, Entity.TEACHER, {"role"}, {"role": ("teacher",)})
-        for row in teachers:
-            ties = Relationships(
-                registry,
-                CallerPerson(Entity.TEACHER, source, row.vendor_id),
-                district=False,
-                clock=clock,
-                grace_days=grace_days,
-            )
-            if await ties.taught_students.get():
-                personas["teacher"] = Persona("teacher", ("teacher",), Entity.TEACHER, source, row.vendor_id)
+        if "district_admin" not in personas:
+            for row in await _rows(registry, source, Entity.TEACHER, {"role"}, {"role": DISTRICT_ROLES}):
+                personas["district_admin"] = Persona(
+                    "district_admin", ("district_admin",), Entity.TEACHER, source, row.vendor_id
+                )
                 break
-        if teachers and "teacher" not in personas:
-            # No one teaches today (an export of a past year): a teacher still
-            # signs in; the dashboard then shows the directory view only.
-            first = teachers[0]
-            personas["teacher"] = Persona("teacher", ("teacher",), Entity.TEACHER, source, first.vendor_id)
+        if "principal" not in personas:
+            for row in await _rows(registry, source, Entity.TEACHER, {"role"}, {"role": PRINCIPAL_ROLES}):
+                personas["principal"] = Persona(
+                    "principal", ("school_admin",), Entity.TEACHER, source, row.vendor_id
+                )
+                break
+        if "teacher" not in personas:
+            personas.update(await _teacher(registry, source, clock, grace_days))
     personas.setdefault("district_admin", Persona("district_admin", ("district_admin",)))
     for source in registry.sources_for(Entity.GUARDIAN):
         guardians = of_type(await _rows(registry, source, Entity.GUARDIAN, {"student_ids"}), Guardian)

@@ -49,12 +49,15 @@ __all__ = [
     "course",
     "course_grade",
     "enrollment",
+    "guardian",
     "person",
     "score",
     "score_key",
     "section",
     "section_override",
     "split_key",
+    "student",
+    "teacher",
     "term",
 ]
 

@@ -11,9 +11,12 @@ permission error unless the remaining header reads exactly ``0``.
 ``transport`` the client accepts) and does two things for every request of
 the source:
 
-- before sending, when the last answer left less than ``low_water`` units,
-  it waits for the bucket to refill to that mark, so a busy hub slows down
-  before the wall instead of running into it;
+- before sending, it estimates the bucket: the units the last answer left,
+  plus what leaked since, minus what the requests still in flight hold
+  (Canvas reserves 50 units per request in flight, or the last
+  ``X-Request-Cost`` if higher). Below ``low_water`` it waits for the bucket
+  to refill to that mark, letting requests go one at a time, so a busy hub
+  slows down before the wall instead of running into it;
 - after receiving, it turns a throttling answer (429, or a 403 whose body
   says ``Rate Limit Exceeded``) into a 429 carrying ``RateLimit-Reset``: the
   seconds until the bucket is back at ``low_water``. The client then pauses
