@@ -31,6 +31,7 @@ bench: install  ## benchmarks; each prints ratios against a baseline measured in
 	$(BIN)/python -m bench.policy
 	$(BIN)/python -m bench.audit
 	$(BIN)/python -m bench.upstream
+	$(BIN)/python -m bench.demo_ready
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache homeroom-demo

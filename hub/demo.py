@@ -28,7 +28,7 @@ IDENTITY = {
             "source": LMS_NAME,
             "people": ["vendor_id=identifier", "email=email"],
             "sections": ["vendor_id=class_code"],
-            "courses": ["course_code=course_code"],
+            "courses": [],
         }
     ],
 }

@@ -109,7 +109,8 @@ class MatchRule(_Table):
     source: str
     people: tuple[str, ...] = ("vendor_id=identifier", "email=email")
     sections: tuple[str, ...] = ("vendor_id=class_code",)
-    courses: tuple[str, ...] = ("course_code=course_code",)
+    # Course codes repeat across schools in most districts: no course rule by default.
+    courses: tuple[str, ...] = ()
 
     @field_validator("people", "sections", "courses")
     @classmethod

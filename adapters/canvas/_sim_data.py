@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-__all__ = ["WORKFLOW_OF_STATUS", "CanvasDistrict", "load_district"]
+__all__ = ["WORKFLOW_OF_STATUS", "CanvasDistrict", "Result", "load_district", "submission_json"]
 
 Json = dict[str, Any]
 
@@ -55,6 +55,24 @@ _DEFAULT_TERM_ID = 1
 _HTML = "https://canvas.example"
 
 
+@dataclass(frozen=True, slots=True)
+class Result:
+    """One OneRoster result, kept as read: a district has hundreds of thousands,
+    so their Canvas submissions are written out only when asked for
+    (:func:`submission_json`)."""
+
+    id: int
+    assignment: Json
+    user_id: int
+    status: str
+    score: str
+    day: str
+    late: str
+    missing: str
+    comment: str
+    grader: int | None
+
+
 @dataclass
 class CanvasDistrict:
     """The account's objects, indexed the ways the API reads them.
@@ -71,6 +89,7 @@ class CanvasDistrict:
     users: list[Json] = field(default_factory=list)
     enrollments: list[Json] = field(default_factory=list)
     emails: dict[int, str] = field(default_factory=dict)
+    briefs: dict[int, Json] = field(default_factory=dict)
     by_id: dict[str, dict[int, Json]] = field(default_factory=lambda: defaultdict(dict))
     sis: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
     course_sections: dict[int, list[Json]] = field(default_factory=lambda: defaultdict(list))
@@ -80,9 +99,8 @@ class CanvasDistrict:
     user_types: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
     groups: dict[int, list[Json]] = field(default_factory=lambda: defaultdict(list))
     assignments: dict[int, list[Json]] = field(default_factory=lambda: defaultdict(list))
-    section_submissions: dict[int, list[Json]] = field(default_factory=lambda: defaultdict(list))
-    submission: dict[tuple[int, int, int], Json] = field(default_factory=dict)
-    comments: dict[int, list[Json]] = field(default_factory=dict)
+    section_submissions: dict[int, list[Result]] = field(default_factory=lambda: defaultdict(list))
+    submission: dict[tuple[int, int, int], Result] = field(default_factory=dict)
     observees: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     observers: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
 
@@ -294,10 +312,16 @@ def _user(row: dict[str, str], user_id: int, stamp: str) -> Json:
     }
 
 
-def _brief(user: Json) -> Json:
-    """The user as an enrollment embeds it."""
-    keys = ("id", "name", "sortable_name", "short_name", "sis_user_id", "login_id", "created_at")
-    return {key: user[key] for key in keys}
+_BRIEF_KEYS = ("id", "name", "sortable_name", "short_name", "sis_user_id", "login_id", "created_at")
+
+
+def _brief(d: CanvasDistrict, user: Json) -> Json:
+    """The user as an enrollment embeds it: one object per user, shared by all
+    their enrollments (nothing changes it once loaded)."""
+    brief = d.briefs.get(user["id"])
+    if brief is None:
+        brief = d.briefs[user["id"]] = {key: user[key] for key in _BRIEF_KEYS}
+    return brief
 
 
 def _enrollment(
@@ -336,7 +360,7 @@ def _enrollment(
         "sis_section_id": section["sis_section_id"],
         "sis_user_id": user["sis_user_id"],
         "html_url": f"{_HTML}/courses/{course['id']}/users/{user['id']}",
-        "user": _brief(user),
+        "user": _brief(d, user),
     }
 
 
@@ -472,57 +496,76 @@ def _load_gradebook(
         line_items[row["sourcedId"]] = (assignment, section)
 
     _load_grades(data_dir, d)
-    for row in _rows(data_dir / "results.csv"):
-        found = line_items.get(row.get("lineItemSourcedId", ""))
-        user_id = d.sis["user"].get(row.get("studentSourcedId", ""))
+    for cells in _table(data_dir / "results.csv", _RESULT_COLUMNS):
+        line_item, student, status, score, day, comment, late, missing = cells
+        found = line_items.get(line_item)
+        user_id = d.sis["user"].get(student)
         if found is None or user_id is None:
             continue
         assignment, section = found
-        submission = _submission(ids.new("submission"), assignment, user_id, row, teachers.get(section["id"]))
-        d.section_submissions[section["id"]].append(submission)
-        d.submission[(section["id"], assignment["id"], user_id)] = submission
-        if row.get("comment"):
-            d.comments[submission["id"]] = [
-                {
-                    "id": ids.new("comment"),
-                    "author_id": submission["grader_id"],
-                    "author_name": "Teacher",
-                    "comment": row["comment"],
-                    "created_at": submission["graded_at"] or stamp,
-                }
-            ]
+        result = Result(
+            ids.new("submission"),
+            assignment,
+            user_id,
+            status.lower(),
+            score,
+            day,
+            late,
+            missing,
+            comment,
+            teachers.get(section["id"]),
+        )
+        d.section_submissions[section["id"]].append(result)
+        d.submission[(section["id"], assignment["id"], user_id)] = result
+
+
+_RESULT_COLUMNS = (
+    *("lineItemSourcedId", "studentSourcedId", "scoreStatus", "score", "scoreDate", "comment"),
+    *("late", "missing"),
+)
+
+
+def _table(path: Path, columns: tuple[str, ...]) -> Iterator[list[str]]:
+    """Rows of a big file as lists of just ``columns`` (absent ones empty): faster than dicts."""
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8", newline="") as stream:
+        reader = csv.reader(stream)
+        header = next(reader, [])
+        where = [header.index(name) if name in header else -1 for name in columns]
+        for row in reader:
+            yield [row[i].strip() if 0 <= i < len(row) else "" for i in where]
 
 
 def _flag(cell: str) -> bool:
     return cell.lower() in ("true", "t", "1", "yes", "y")
 
 
-def _submission(
-    submission_id: int, assignment: Json, user_id: int, row: dict[str, str], grader: int | None
-) -> Json:
-    status = row.get("scoreStatus", "").lower()
-    workflow = WORKFLOW_OF_STATUS.get(status, "unsubmitted")
-    excused = status == "exempt"
-    score = None if excused else _number(row.get("score", ""))
-    day = row.get("scoreDate", "")
+def submission_json(result: Result, comments: bool = False) -> Json:
+    """The Canvas submission of a result (with its comments when asked for)."""
+    assignment = result.assignment
+    workflow = WORKFLOW_OF_STATUS.get(result.status, "unsubmitted")
+    excused = result.status == "exempt"
+    score = None if excused else _number(result.score)
     handed_in = workflow in ("submitted", "pending_review") or (workflow == "graded" and not excused)
     graded = workflow in ("graded", "pending_review")
-    late, missing = _flag(row.get("late", "")), _flag(row.get("missing", ""))
+    late, missing = _flag(result.late), _flag(result.missing)
     due = assignment["due_at"] or next((o["due_at"] for o in assignment["overrides"]), None)
     grade = None if score is None else (str(int(score)) if score.is_integer() else str(score))
-    return {
-        "id": submission_id,
+    graded_at = _start(result.day) if graded and result.day else None
+    out: Json = {
+        "id": result.id,
         "assignment_id": assignment["id"],
-        "user_id": user_id,
+        "user_id": result.user_id,
         "workflow_state": workflow,
         "score": score,
         "grade": grade,
         "entered_score": score,
         "entered_grade": grade,
-        "submitted_at": _start(day) if handed_in and day else None,
-        "graded_at": _start(day) if graded and day else None,
-        "posted_at": _start(day) if graded and day else None,
-        "grader_id": grader if graded else None,
+        "submitted_at": _start(result.day) if handed_in and result.day else None,
+        "graded_at": graded_at,
+        "posted_at": graded_at,
+        "grader_id": result.grader if graded else None,
         "late": late,
         "missing": missing,
         "excused": excused,
@@ -538,8 +581,21 @@ def _submission(
         "extra_attempts": None,
         "grading_period_id": None,
         "preview_url": f"{_HTML}/courses/{assignment['course_id']}/assignments/{assignment['id']}"
-        f"/submissions/{user_id}",
+        f"/submissions/{result.user_id}",
     }
+    if comments:
+        said = [{"comment": result.comment}] if result.comment else []
+        out["submission_comments"] = [
+            {
+                "id": result.id,
+                "author_id": result.grader,
+                "author_name": "Teacher",
+                "created_at": graded_at,
+                **c,
+            }
+            for c in said
+        ]
+    return out
 
 
 def _load_grades(data_dir: Path, d: CanvasDistrict) -> None:

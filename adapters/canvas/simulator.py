@@ -48,7 +48,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from adapters.canvas._sim_data import CanvasDistrict, load_district
+from adapters.canvas._sim_data import CanvasDistrict, load_district, submission_json
 
 __all__ = ["SimulatorConfig", "SimulatorState", "create_simulator"]
 
@@ -480,18 +480,12 @@ def _submissions(request: Request, state: SimulatorState, section_ids: Sequence[
     found = []
     for section_id in section_ids:
         for submission in state.district.section_submissions[section_id]:
-            if not everyone and submission["user_id"] not in wanted_students:
+            if not everyone and submission.user_id not in wanted_students:
                 continue
-            if wanted_assignments and submission["assignment_id"] not in wanted_assignments:
+            if wanted_assignments and submission.assignment["id"] not in wanted_assignments:
                 continue
-            found.append(_submission_json(state, submission, comments))
+            found.append(submission_json(submission, comments))
     return found
-
-
-def _submission_json(state: SimulatorState, submission: Json, comments: bool) -> Json:
-    if not comments:
-        return submission
-    return {**submission, "submission_comments": state.district.comments.get(submission["id"], [])}
 
 
 def list_section_submissions(request: Request, state: SimulatorState) -> Answer:
@@ -515,7 +509,7 @@ def get_section_submission(request: Request, state: SimulatorState) -> Answer:
     found = state.district.submission.get(key)
     if found is None:
         return _not_found()
-    return _submission_json(state, found, "submission_comments" in _includes(request))
+    return submission_json(found, "submission_comments" in _includes(request))
 
 
 def get_section(request: Request, state: SimulatorState) -> Answer:

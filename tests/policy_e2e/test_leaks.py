@@ -343,11 +343,11 @@ class _Writer:
         relations = [f for f in who.readable[type_name] if f.kind != "scalar"]
         chosen: list[FieldShape] = []
         if scalars:
-            chosen += draw(st.lists(st.sampled_from(scalars), max_size=5, unique=True))
+            chosen += list(dict.fromkeys(draw(st.lists(st.sampled_from(scalars), max_size=5))))
         if relations and hops < MAX_HOPS:
             usable = [f for f in relations if depth + (3 if f.kind == "connection" else 1) <= MAX_DEPTH]
             if usable:
-                chosen += draw(st.lists(st.sampled_from(usable), max_size=2 if hops == 0 else 1, unique=True))
+                chosen += list(dict.fromkeys(draw(st.lists(st.sampled_from(usable), max_size=2 if hops == 0 else 1))))
         if who.refused[type_name] and self.chance(12):
             chosen.append(draw(st.sampled_from(who.refused[type_name])))
         items = [self.field(type_name, f, depth, hops) for f in chosen]
@@ -371,7 +371,7 @@ class _Writer:
                 self.fragments.append(f"fragment {name} on {type_name} {{ {body} }}")
                 parts.append(f"...{name}{self.directive()}")
         if type_name in PERSON_TYPES and self.chance(4):
-            names = draw(st.lists(st.sampled_from(PERSON_FIELDS), min_size=1, max_size=3, unique=True))
+            names = list(dict.fromkeys(draw(st.lists(st.sampled_from(PERSON_FIELDS), min_size=1, max_size=3))))
             names = [n for n in names if any(f.name == n for f in who.readable[type_name])] or ["id"]
             parts.append(f"... on Person{self.directive()} {{ {' '.join(names)} }}")
         if self.chance(6):
@@ -406,7 +406,7 @@ class _Writer:
         graphql_type = SCHEMA.get_type(type_name)
         if graphql_type is not None and is_abstract_type(graphql_type):  # type: ignore[arg-type]
             possible = sorted(t.name for t in SCHEMA.get_possible_types(graphql_type))  # type: ignore[arg-type]
-            picked = self.draw(st.lists(st.sampled_from(possible), min_size=1, max_size=2, unique=True))
+            picked = list(dict.fromkeys(self.draw(st.lists(st.sampled_from(possible), min_size=1, max_size=2))))
             inner = " ".join(f"... on {t} {{ {self.selection(t, depth, hops)} }}" for t in picked)
             return f"__typename id {inner}"
         return self.selection(type_name, depth, hops)
