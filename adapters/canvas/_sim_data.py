@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import operator
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -498,8 +499,8 @@ def _load_gradebook(
     _load_grades(data_dir, d)
     for cells in _table(data_dir / "results.csv", _RESULT_COLUMNS):
         line_item, student, status, score, day, comment, late, missing = cells
-        found = line_items.get(line_item)
-        user_id = d.sis["user"].get(student)
+        found = line_items.get(line_item.strip())
+        user_id = d.sis["user"].get(student.strip())
         if found is None or user_id is None:
             continue
         assignment, section = found
@@ -507,12 +508,12 @@ def _load_gradebook(
             ids.new("submission"),
             assignment,
             user_id,
-            status.lower(),
-            score,
-            day,
-            late,
-            missing,
-            comment,
+            status.strip().lower(),
+            score.strip(),
+            day.strip(),
+            late.strip(),
+            missing.strip(),
+            comment.strip(),
             teachers.get(section["id"]),
         )
         d.section_submissions[section["id"]].append(result)
@@ -525,16 +526,22 @@ _RESULT_COLUMNS = (
 )
 
 
-def _table(path: Path, columns: tuple[str, ...]) -> Iterator[list[str]]:
-    """Rows of a big file as lists of just ``columns`` (absent ones empty): faster than dicts."""
+def _table(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+    """Rows of a big file as tuples of just ``columns`` (absent ones empty),
+    picked in C: faster than a dict per row. Cells are as written; callers
+    strip what they compare."""
     if not path.exists():
         return
     with path.open(encoding="utf-8", newline="") as stream:
         reader = csv.reader(stream)
-        header = next(reader, [])
-        where = [header.index(name) if name in header else -1 for name in columns]
+        header = [name.strip() for name in next(reader, [])]
+        where = [header.index(name) if name in header else len(header) for name in columns]
+        pick = operator.itemgetter(*where)
+        width = len(header) + 1
         for row in reader:
-            yield [row[i].strip() if 0 <= i < len(row) else "" for i in where]
+            if len(row) < width:
+                row = row + [""] * (width - len(row))
+            yield pick(row)
 
 
 def _flag(cell: str) -> bool:

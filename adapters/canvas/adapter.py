@@ -7,10 +7,11 @@ from collections.abc import Sequence
 
 import httpx
 
+from adapters.canvas._plan import api_path
 from adapters.canvas._reads import Reads, Walk
 from adapters.canvas._routes import RouteCache
 from adapters.canvas._throttle import CanvasThrottle
-from adapters.canvas._walk import Chain, Position, Walker, decode_position, encode_position
+from adapters.canvas._walk import Chain, Mark, Position, Walker, decode_position, encode_position
 from adapters.canvas.config import API_PREFIX, CanvasConfig
 from hub.sdk import (
     RECORD_TYPES,
@@ -144,7 +145,7 @@ class CanvasAdapter:
         """Check that Canvas answers, takes the token and knows the account (and term)."""
         async with self._client.deadline():
             try:
-                await self._client.get_json(f"accounts/{self.config.account_id}")
+                await self._client.get_json(api_path("accounts", self.config.account_id))
             except RequestRejected as exc:
                 if exc.status == 404:
                     raise BadVendorData(self.name, "no such account; check account_id") from None
@@ -229,9 +230,9 @@ class CanvasAdapter:
             position = decoded
         limit = request.limit
         if limit == 0:
-            return FetchResult(
-                records=[], next_cursor=request.cursor or _WALK + encode_position((), self._base)
-            )
+            # Nothing taken: the next page starts where this one would have.
+            start = request.cursor or _WALK + encode_position((Mark(),), self._base)
+            return FetchResult(records=[], next_cursor=start)
         taken: list[Record] = []
         seen: set[str] = set()
         batch: list[tuple[Chain, Position]] = []

@@ -53,7 +53,20 @@ from adapters.canvas._sim_data import CanvasDistrict, load_district, submission_
 __all__ = ["SimulatorConfig", "SimulatorState", "create_simulator"]
 
 Json = dict[str, Any]
-Answer = Json | list[Json] | Response
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A collection answer: its ``items`` are paged first, then each item of the
+    page is ``render``-ed (big lists are never copied whole), then wrapped in
+    the envelope ``key`` if the endpoint has one."""
+
+    items: Sequence[Any]
+    render: Callable[[Any], Json] | None = None
+    key: str | None = None
+
+
+Answer = Json | list[Json] | Response | Listing
 Handler = Callable[[Request, "SimulatorState"], Answer]
 
 _CAPACITY = 600.0  # Canvas's default high-water mark
@@ -104,6 +117,7 @@ class SimulatorState:
     paths: list[str] = field(default_factory=list)
     queries: list[list[tuple[str, str]]] = field(default_factory=list)
     remaining: list[float] = field(default_factory=list)
+    _users_by_type: dict[str, list[Json]] = field(default_factory=dict)
     _level: float = 0.0
     _touched: float = field(default_factory=time.monotonic)
     _random: random.Random = field(default_factory=random.Random)
@@ -207,10 +221,10 @@ def _endpoint(state: SimulatorState, handler: Handler) -> Callable[[Request], Aw
             body, link = _page(request, state, answer)
             if link:
                 headers["Link"] = link
-        elif isinstance(answer, dict) and "__page__" in answer:
-            items, key = answer["__page__"], answer["__key__"]
-            page, link = _page(request, state, items)
-            body = {key: page}
+        elif isinstance(answer, Listing):
+            page, link = _page(request, state, answer.items)
+            rendered = [answer.render(item) for item in page] if answer.render else page
+            body = {answer.key: rendered} if answer.key else rendered
             if link:
                 headers["Link"] = link
         content = json.dumps(body, separators=(",", ":")).encode()
@@ -228,7 +242,7 @@ def _int(value: str | None, default: int) -> int:
         return default
 
 
-def _page(request: Request, state: SimulatorState, items: Sequence[Json]) -> tuple[list[Json], str]:
+def _page(request: Request, state: SimulatorState, items: Sequence[Any]) -> tuple[list[Any], str]:
     config = state.config
     per_page = min(
         max(1, _int(request.query_params.get("per_page"), config.default_per_page)), config.max_per_page
@@ -252,10 +266,6 @@ def _page(request: Request, state: SimulatorState, items: Sequence[Json]) -> tup
     if "/users" not in request.url.path:  # Canvas leaves "last" out where counting is expensive
         links.append((url(last), "last"))
     return chunk, ",".join(f'<{target}>; rel="{rel}"' for target, rel in links)
-
-
-def _enveloped(key: str, items: list[Json]) -> Json:
-    return {"__page__": items, "__key__": key}
 
 
 def _not_found() -> Response:
@@ -310,7 +320,7 @@ def get_account(request: Request, state: SimulatorState) -> Answer:
 def list_terms(request: Request, state: SimulatorState) -> Answer:
     if _account(request, state) is None:
         return _not_found()
-    return _enveloped("enrollment_terms", state.district.terms)
+    return Listing(state.district.terms, key="enrollment_terms")
 
 
 def get_term(request: Request, state: SimulatorState) -> Answer:
@@ -336,7 +346,7 @@ def list_courses(request: Request, state: SimulatorState) -> Answer:
         wanted = term["id"] if term is not None else None
         courses = [c for c in courses if c["enrollment_term_id"] == wanted]
     includes = _includes(request)
-    return [_course_json(state, c, includes) for c in courses]
+    return Listing(courses, lambda course: _course_json(state, course, includes))
 
 
 _ACCOUNT_USER_TYPES = {
@@ -351,14 +361,20 @@ _ACCOUNT_USER_TYPES = {
 def list_account_users(request: Request, state: SimulatorState) -> Answer:
     if _account(request, state) is None:
         return _not_found()
-    district = state.district
-    users = district.users
-    kind = request.query_params.get("enrollment_type")
-    if kind:
-        wanted = _ACCOUNT_USER_TYPES.get(kind)
-        users = [u for u in users if wanted in district.user_types.get(u["id"], set())]
     includes = _includes(request)
-    return [_user_json(state, u, includes) for u in users]
+    users = _users_of_type(state, request.query_params.get("enrollment_type") or "")
+    return Listing(users, lambda user: _user_json(state, user, includes))
+
+
+def _users_of_type(state: SimulatorState, kind: str) -> list[Json]:
+    """The account's users with an enrollment of ``kind`` (all users for none), computed once."""
+    found = state._users_by_type.get(kind)
+    if found is None:
+        district = state.district
+        wanted = _ACCOUNT_USER_TYPES.get(kind)
+        found = [u for u in district.users if not kind or wanted in district.user_types.get(u["id"], set())]
+        state._users_by_type[kind] = found
+    return found
 
 
 def get_account_enrollment(request: Request, state: SimulatorState) -> Answer:
@@ -471,7 +487,7 @@ def list_assignment_groups(request: Request, state: SimulatorState) -> Answer:
     return list(state.district.groups[course["id"]]) if course is not None else _not_found()
 
 
-def _submissions(request: Request, state: SimulatorState, section_ids: Sequence[int]) -> list[Json]:
+def _submissions(request: Request, state: SimulatorState, section_ids: Sequence[int]) -> Listing:
     students = _list(request, "student_ids[]")
     everyone = not students or "all" in students
     wanted_students = {_int(s, -1) for s in students}
@@ -484,8 +500,8 @@ def _submissions(request: Request, state: SimulatorState, section_ids: Sequence[
                 continue
             if wanted_assignments and submission.assignment["id"] not in wanted_assignments:
                 continue
-            found.append(submission_json(submission, comments))
-    return found
+            found.append(submission)
+    return Listing(found, lambda result: submission_json(result, comments))
 
 
 def list_section_submissions(request: Request, state: SimulatorState) -> Answer:

@@ -81,6 +81,7 @@ class Relationships:
         self.taught_students = _Lazy(self._taught_students)
         self.staff_schools = _Lazy(self._staff_schools)
         self.school_students = _Lazy(self._school_students)
+        self.school_sections = _Lazy(self._school_sections)
         self.my_teachers = _Lazy(self._my_teachers)
         self.child_teachers = _Lazy(self._child_teachers)
         self.own_guardians = _Lazy(self._own_guardians)
@@ -150,7 +151,9 @@ class Relationships:
             if not getattr(s, "term_ids", ()) or running.intersection(getattr(s, "term_ids", ()))
         }
 
-    async def _enrolled_sections(self, source: str, person_ids: set[str], roles: frozenset[str]) -> set[str]:
+    async def _enrolled_sections(
+        self, source: str, person_ids: set[str], roles: frozenset[str], *, current_only: bool = True
+    ) -> set[str]:
         rows = await self.read(
             source,
             Entity.ENROLLMENT,
@@ -158,9 +161,13 @@ class Relationships:
             filters={"person_id": tuple(person_ids)},
         )
         candidates = {
-            str(r.section_id) for r in of_type(rows, Enrollment) if r.role in roles and self._current(r)
+            str(r.section_id)
+            for r in of_type(rows, Enrollment)
+            if r.role in roles and (not current_only or self._current(r))
         }
-        return await self._current_sections(source, candidates) if candidates else set()
+        if not current_only or not candidates:
+            return candidates
+        return await self._current_sections(source, candidates)
 
     async def _people_in_sections(
         self, source: str, section_ids: set[str], roles: frozenset[str]
@@ -207,7 +214,12 @@ class Relationships:
         if not self.person or self.person.entity is not Entity.STUDENT:
             return frozenset()
         source = self.person.source
-        sections = await self._enrolled_sections(source, {self.person.vendor_id}, frozenset({STUDENT_ROLE}))
+        # A student's (and a guardian's) tie to a section does not lapse when
+        # the term ends: their own record includes past classes. Only the
+        # teaching relation is limited to what is current.
+        sections = await self._enrolled_sections(
+            source, {self.person.vendor_id}, frozenset({STUDENT_ROLE}), current_only=False
+        )
         return frozenset((source, s) for s in sections)
 
     async def _child_sections(self) -> frozenset[Key]:
@@ -215,8 +227,20 @@ class Relationships:
         if not children:
             return frozenset()
         source = next(iter(children))[0]
-        sections = await self._enrolled_sections(source, {c[1] for c in children}, frozenset({STUDENT_ROLE}))
+        sections = await self._enrolled_sections(
+            source, {c[1] for c in children}, frozenset({STUDENT_ROLE}), current_only=False
+        )
         return frozenset((source, s) for s in sections)
+
+    async def _school_sections(self) -> frozenset[Key]:
+        schools = await self.staff_schools.get()
+        if not schools:
+            return frozenset()
+        source = next(iter(schools))[0]
+        rows = await self.read(
+            source, Entity.SECTION, [], filters={"school_id": tuple(s[1] for s in schools)}
+        )
+        return frozenset((source, r.vendor_id) for r in rows)
 
     async def _taught_sections(self) -> frozenset[Key]:
         if not self.person or self.person.entity is not Entity.TEACHER:

@@ -411,6 +411,8 @@ async def row_relations(
         await add("teacher", _from(rel.taught_sections.get, lambda k: _member(k, attr)))
         if entity is Entity.SECTION:
             await add("school", _from(rel.staff_schools.get, lambda k: _member(k, "school_id")))
+        else:
+            await add("school", _from(rel.school_sections.get, lambda k: _member(k, "section_id")))
         if "directory" in needed:
             always.add("directory")
     elif entity is Entity.TEACHER:

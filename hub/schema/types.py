@@ -54,6 +54,8 @@ class SourceRef:
 
 
 def _sources(root: Record, info: Info) -> list[SourceRef]:
+    if withheld(root, "sources", info):
+        return []
     identity = context(info).hub.identity
     entity = entity_of(root)
     keys = [(root.source, root.vendor_id), *root.also_in]
@@ -195,9 +197,7 @@ class Student(Person):
     ) -> ScoreConnection:
         if withheld(root, "scores", info):
             return empty_connection()
-        rows = of_type(
-            await data(info).linked_to(Entity.SCORE, "student_id", root), m.Score
-        )
+        rows = of_type(await data(info).linked_to(Entity.SCORE, "student_id", root), m.Score)
         section = vendor_id_of(section_id, Entity.SECTION, root.source)
         if section is not None:
             rows = [r for r in rows if r.section_id == section]

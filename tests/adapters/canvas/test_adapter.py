@@ -340,3 +340,15 @@ async def test_term_id_limits_the_courses_served(district: Path) -> None:
     with pytest.raises(BadVendorData, match="check term_id"):
         await adapter.open()
     await adapter.aclose()
+
+
+async def test_a_page_of_nothing_resumes_at_the_start(district: Path) -> None:
+    app, _ = simulator(district)
+    async with canvas_adapter(app) as adapter:
+        empty = await adapter.fetch(FetchRequest(Entity.SCORE, frozenset({"score"}), limit=0))
+        after = await adapter.fetch(
+            FetchRequest(Entity.SCORE, frozenset({"score"}), limit=3, cursor=empty.next_cursor)
+        )
+        first = await adapter.fetch(FetchRequest(Entity.SCORE, frozenset({"score"}), limit=3))
+    assert empty.records == [] and empty.next_cursor is not None
+    assert after.records == first.records
