@@ -25,6 +25,7 @@ from hub.runtime import Hub
 from hub.schema import HubSchema, build_schema
 from hub.schema.context import HubContext
 from hub.store import create_engine
+from hub.store.reloads import record_reload
 
 __all__ = ["create_app"]
 
@@ -119,6 +120,29 @@ def _note_response(context: HubContext) -> None:
             if names:
                 context.disclosures.fields(type_name, names)
         context.disclosures.students(scope.disclosed_students)
+
+
+def _reload_history(engine: Any) -> Any:
+    """A callback writing each policy reload attempt to the store (when there is one)."""
+    if engine is None:
+        return None
+    tasks: set[asyncio.Task[None]] = set()
+
+    def note(outcome: Any) -> None:
+        if outcome.swapped or outcome.reason:
+            task = asyncio.ensure_future(
+                record_reload(
+                    engine,
+                    at=outcome.at,
+                    version=outcome.version,
+                    accepted=outcome.swapped,
+                    reason=outcome.reason,
+                )
+            )
+            tasks.add(task)  # keep a reference until it is written
+            task.add_done_callback(tasks.discard)
+
+    return note
 
 
 def create_app(
@@ -259,7 +283,7 @@ def create_app(
             retention = asyncio.create_task(run_retention(hub.audit, hub.settings.audit.retention_days, stop))
         watcher: asyncio.Task[None] | None = None
         if watch_policy and hub.settings.policy.watch and hasattr(hub.policy, "watch"):
-            watcher = asyncio.create_task(hub.policy.watch(stop))
+            watcher = asyncio.create_task(hub.policy.watch(stop, on_outcome=_reload_history(engine)))
         try:
             yield
         finally:

@@ -66,3 +66,41 @@ async def test_a_valid_change_takes_effect_without_a_restart(district: Path, pol
         after = await running.query(QUERY, persona="teacher")
         assert after["data"] is None
         assert after["errors"][0]["extensions"]["fields"] == ["Student.gradeLevel"]
+
+
+async def test_reload_attempts_are_kept_in_the_store(
+    district: Path, policy_copy: Path, tmp_path: Path
+) -> None:
+    import asyncio
+    import sqlite3
+
+    from hub.app import create_app
+    from hub.assemble import assemble
+    from hub.settings import load_settings
+    from hub.store import upgrade
+
+    db = tmp_path / "hub.db"
+    url = f"sqlite+aiosqlite:///{db}"
+    await upgrade(url)
+    settings = load_settings(
+        None,
+        sources=({"name": "sis", "kind": "oneroster-csv", "path": str(district)},),
+        policy={"dir": str(policy_copy), "watch": True},
+    )
+    hub = assemble(settings)
+    app = create_app(hub, store_url=url)
+    async with app.router.lifespan_context(app):
+        await asyncio.sleep(0.5)  # the watcher is up
+        policy_file = policy_copy / "policy.csv"
+        policy_file.write_text(
+            policy_file.read_text(encoding="utf-8") + "p, teacher, Student.shoeSize, read, teacher, allow\n",
+            encoding="utf-8",
+        )
+        for _ in range(100):
+            await asyncio.sleep(0.1)
+            if hub.policy.last_error:
+                break
+        await asyncio.sleep(0.3)  # the history row is written right after
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute("SELECT accepted, reason FROM policy_reloads").fetchall()
+    assert rows and rows[-1][0] in (0, False) and "shoeSize" in rows[-1][1]
