@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from hub.federation.ids import encode_id
 from hub.federation.registry import SourceRegistry
-from hub.model import Entity, Record
+from hub.model import Entity, Record, Section
 from hub.sdk import FetchRequest, SourceError
 from hub.settings import IdentitySettings, MatchRule
 
@@ -216,6 +216,61 @@ async def _match_entity(
         identity.link(entity, (rule.source, claimants[0][0]), (primary, primary_id), claimants[0][1])
 
 
+async def _courses_through_sections(
+    registry: SourceRegistry, identity: IdentityMap, primary: str, secondary: str
+) -> None:
+    """Courses without a shared key (course codes repeat across schools) are
+    matched through their merged sections: a secondary course whose sections
+    all merged into sections of one primary course is that course. Sections
+    pointing at several primary courses make it ambiguous."""
+    for source in (primary, secondary):
+        if "course_id" not in registry.supported_fields(source, Entity.SECTION):
+            return
+    primary_course = {
+        row.vendor_id: row.course_id
+        for row in await _read_all(registry, primary, Entity.SECTION, {"course_id"})
+        if isinstance(row, Section) and row.course_id
+    }
+    targets: dict[str, set[str]] = defaultdict(set)
+    for row in await _read_all(registry, secondary, Entity.SECTION, {"course_id"}):
+        if not isinstance(row, Section) or not row.course_id:
+            continue
+        merged = identity.canonical(Entity.SECTION, secondary, row.vendor_id)
+        if merged[0] == primary and merged[1] in primary_course:
+            targets[row.course_id].add(primary_course[merged[1]])
+    claimed: dict[str, list[str]] = defaultdict(list)
+    for course, candidates in targets.items():
+        if identity.canonical(Entity.COURSE, secondary, course)[0] == primary:
+            continue  # already matched on a key
+        if len(candidates) > 1:
+            identity.report(
+                Ambiguity(
+                    Entity.COURSE,
+                    secondary,
+                    (course,),
+                    tuple((primary, c) for c in sorted(candidates)),
+                    "sections",
+                    f"its sections belong to {len(candidates)} courses of '{primary}'",
+                )
+            )
+            continue
+        claimed[next(iter(candidates))].append(course)
+    for primary_id, courses in claimed.items():
+        if len(courses) > 1:
+            identity.report(
+                Ambiguity(
+                    Entity.COURSE,
+                    secondary,
+                    tuple(sorted(courses)),
+                    ((primary, primary_id),),
+                    "sections",
+                    f"{len(courses)} records claim the same record of '{primary}'",
+                )
+            )
+            continue
+        identity.link(Entity.COURSE, (secondary, courses[0]), (primary, primary_id), "sections")
+
+
 async def build_identity_map(
     registry: SourceRegistry,
     settings: IdentitySettings,
@@ -239,6 +294,10 @@ async def build_identity_map(
                 await _match_entity(registry, identity, entity, primary, rule, known or {})
             except SourceError as exc:
                 log.warning("identity: could not match %s of '%s': %s", entity.value, rule.source, exc.reason)
+        try:
+            await _courses_through_sections(registry, identity, primary, rule.source)
+        except SourceError as exc:
+            log.warning("identity: could not match courses of '%s': %s", rule.source, exc.reason)
     for ambiguity in identity.ambiguities:
         log.warning("identity: %s", ambiguity)
     return identity

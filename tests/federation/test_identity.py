@@ -75,13 +75,20 @@ def _lms_copy(records: dict[Entity, list[Record]]) -> list[Record]:
                     row, vendor_id=_lms_id(row.vendor_id), identifier=row.vendor_id, school_ids=()
                 )
             )
+    for row in records[Entity.COURSE]:
+        # No shared key: LMS course codes are their own (they merge through their sections).
+        out.append(
+            dataclasses.replace(
+                row, vendor_id=_lms_id(row.vendor_id), course_code=None, org_id=None, school_year_id=None
+            )
+        )
     for row in records[Entity.SECTION]:
         out.append(
             dataclasses.replace(
                 row,
                 vendor_id=_lms_id(row.vendor_id),
                 class_code=row.vendor_id,
-                course_id=None,
+                course_id=_lms_id(str(row.course_id)),
                 school_id=None,
                 term_ids=(),
             )
@@ -134,6 +141,8 @@ async def test_the_teacher_sees_sis_rosters_merged_with_lms_scores(district: Pat
     records = await _records(district)
     async with two_source_hub(district, _lms_copy(records)) as running:
         assert not running.hub.identity.ambiguities
+        course = records[Entity.COURSE][0].vendor_id
+        assert running.hub.identity.canonical(Entity.COURSE, "lms", _lms_id(course)) == ("sis", course)
         body = await running.query(DASHBOARD, persona="teacher")
         assert "errors" not in body, body.get("errors")
         # The teacher reads the scores of the sections they teach only.
