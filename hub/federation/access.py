@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -24,7 +25,7 @@ from hub.federation.ids import encode_id
 from hub.federation.registry import SourceRegistry
 from hub.federation.scope import Scope
 from hub.model import Enrollment, Entity, Record, of_type
-from hub.sdk import FetchRequest, SourceError
+from hub.sdk import FetchRequest, SourceError, fetch_every_page
 
 __all__ = ["DataAccess", "Page", "SourceFailure"]
 
@@ -285,23 +286,11 @@ class DataAccess:
         return loader
 
     async def _fetch_all(self, source: str, request: FetchRequest) -> list[Record] | None:
-        rows: list[Record] = []
-        while True:
-            try:
-                result = await self.registry.fetch(source, request)
-            except SourceError as exc:
-                self._failed(exc)
-                return None
-            rows.extend(result.records)
-            if not result.next_cursor:
-                return rows
-            request = FetchRequest(
-                entity=request.entity,
-                fields=request.fields,
-                ids=request.ids,
-                filters=request.filters,
-                cursor=result.next_cursor,
-            )
+        try:
+            return await fetch_every_page(functools.partial(self.registry.fetch, source), request)
+        except SourceError as exc:
+            self._failed(exc)
+            return None
 
     async def _load_ids(self, entity: Entity, keys: list[tuple[str, str]]) -> list[Record | None]:
         by_source: dict[str, list[str]] = defaultdict(list)

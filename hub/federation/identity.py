@@ -15,6 +15,7 @@ per-row path is one dictionary look-up.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from hub.federation.ids import encode_id
 from hub.federation.registry import SourceRegistry
 from hub.model import Entity, Record, Section
-from hub.sdk import FetchRequest, SourceError
+from hub.sdk import FetchRequest, SourceError, fetch_every_page
 from hub.settings import IdentitySettings, MatchRule
 
 __all__ = ["Ambiguity", "IdentityMap", "build_identity_map"]
@@ -138,14 +139,9 @@ async def _read_all(
     registry: SourceRegistry, source: str, entity: Entity, attributes: set[str]
 ) -> list[Record]:
     fields = frozenset(attributes - {"vendor_id"}) & registry.supported_fields(source, entity)
-    request = FetchRequest(entity=entity, fields=fields)
-    rows: list[Record] = []
-    while True:
-        result = await registry.fetch(source, request)
-        rows.extend(result.records)
-        if not result.next_cursor:
-            return rows
-        request = FetchRequest(entity=entity, fields=fields, cursor=result.next_cursor)
+    return await fetch_every_page(
+        functools.partial(registry.fetch, source), FetchRequest(entity=entity, fields=fields)
+    )
 
 
 async def _match_entity(

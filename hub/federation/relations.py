@@ -10,6 +10,7 @@ it only decides which rows and fields the caller may see.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ from hub.federation.clock import Clock, is_current
 from hub.federation.identity import IdentityMap
 from hub.federation.registry import SourceRegistry
 from hub.model import Enrollment, Entity, Record, Student, of_type
-from hub.sdk import FetchRequest
+from hub.sdk import FetchRequest, fetch_every_page
 
 Key = tuple[str, str]  # (source, vendor id)
 STUDENT_ROLE = "student"
@@ -114,19 +115,7 @@ class Relationships:
             ids=id_tuple,
             filters=filters or {},
         )
-        rows: list[Record] = []
-        while True:
-            result = await self.registry.fetch(source, request)
-            rows.extend(result.records)
-            if not result.next_cursor:
-                return rows
-            request = FetchRequest(
-                entity=entity,
-                fields=request.fields,
-                ids=request.ids,
-                filters=request.filters,
-                cursor=result.next_cursor,
-            )
+        return await fetch_every_page(functools.partial(self.registry.fetch, source), request)
 
     def _current(self, row: Record) -> bool:
         return is_current(

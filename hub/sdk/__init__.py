@@ -37,7 +37,7 @@ from hub.sdk._errors import (
     UnsupportedRequest,
 )
 from hub.sdk._report import LoadReport, RowProblem
-from hub.sdk._request import FetchRequest, FetchResult, filter_value, matches
+from hub.sdk._request import FetchRequest, FetchResult, fetch_every_page, filter_value, matches
 from hub.sdk._simulator import SIMULATOR_ENTRY_POINT_GROUP, SimulatorOptions, SimulatorSpec, env_prefix
 
 __all__ = [
@@ -77,6 +77,7 @@ __all__ = [
     "UnsupportedRequest",
     "data_fields",
     "env_prefix",
+    "fetch_every_page",
     "filter_value",
     "matches",
     "read_secret",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from hub.model import Entity, Record
@@ -49,6 +50,22 @@ class FetchResult:
     records: Sequence[Record]
     next_cursor: str | None = None
     total: int | None = None
+
+
+async def fetch_every_page(
+    fetch: Callable[[FetchRequest], Awaitable[FetchResult]], request: FetchRequest
+) -> list[Record]:
+    """Every record ``request`` matches, following ``next_cursor`` to the end.
+
+    ``fetch`` is an adapter's ``fetch`` (or anything with its signature).
+    """
+    rows: list[Record] = []
+    while True:
+        result = await fetch(request)
+        rows.extend(result.records)
+        if not result.next_cursor:
+            return rows
+        request = dataclasses.replace(request, cursor=result.next_cursor)
 
 
 def filter_value(value: object) -> str:

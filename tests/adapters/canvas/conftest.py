@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from adapters.canvas import CanvasAdapter, CanvasConfig
 from adapters.canvas.simulator import SimulatorConfig, SimulatorState, create_simulator
 from hub.model.entities import RECORD_TYPES
-from hub.sdk import Entity, FetchRequest, Record, data_fields
+from hub.sdk import Entity, FetchRequest, Record, data_fields, fetch_every_page
 from hub.sdk.http import Timing
 from tests.support import make_district
 
@@ -71,20 +71,4 @@ def every_field(entity: Entity, adapter: CanvasAdapter | None = None) -> frozens
 
 async def fetch_all(adapter: Any, request: FetchRequest) -> list[Record]:
     """Every record of ``request``, following cursors."""
-    rows: list[Record] = []
-    cursor = request.cursor
-    while True:
-        result = await adapter.fetch(
-            FetchRequest(
-                entity=request.entity,
-                fields=request.fields,
-                ids=request.ids,
-                filters=request.filters,
-                limit=request.limit,
-                cursor=cursor,
-            )
-        )
-        rows.extend(result.records)
-        cursor = result.next_cursor
-        if cursor is None:
-            return rows
+    return await fetch_every_page(adapter.fetch, request)

@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 
 from adapters.clever import CleverAdapter, CleverConfig
 from adapters.clever.simulator import SimulatorConfig, SimulatorState, create_simulator
-from hub.sdk import FetchRequest, Record
+from hub.sdk import FetchRequest, Record, fetch_every_page
 from tests.support import make_district
 
 SIM_BASE = "http://clever.test"
@@ -67,20 +67,4 @@ async def clever_adapter(app: Starlette, **overrides: Any) -> AsyncIterator[Clev
 
 async def fetch_all(adapter: Any, request: FetchRequest) -> list[Record]:
     """Every record of ``request``, following cursors."""
-    rows: list[Record] = []
-    cursor = request.cursor
-    while True:
-        result = await adapter.fetch(
-            FetchRequest(
-                entity=request.entity,
-                fields=request.fields,
-                ids=request.ids,
-                filters=request.filters,
-                limit=request.limit,
-                cursor=cursor,
-            )
-        )
-        rows.extend(result.records)
-        cursor = result.next_cursor
-        if cursor is None:
-            return rows
+    return await fetch_every_page(adapter.fetch, request)

@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from adapters.edfi import EdFiAdapter, EdFiConfig
 from adapters.edfi.simulator import SimulatorConfig, SimulatorState, create_simulator
 from adapters.oneroster_csv import OneRosterCsvAdapter, OneRosterCsvConfig
-from hub.sdk import RECORD_TYPES, Entity, FetchRequest, Record, data_fields
+from hub.sdk import RECORD_TYPES, Entity, FetchRequest, Record, data_fields, fetch_every_page
 from tests.support import make_district
 
 SIM_BASE = "http://ods.test"
@@ -96,20 +96,4 @@ def every_field(entity: Entity) -> frozenset[str]:
 
 async def fetch_all(adapter: Any, request: FetchRequest) -> list[Record]:
     """Every record of ``request``, following cursors."""
-    rows: list[Record] = []
-    cursor = request.cursor
-    while True:
-        result = await adapter.fetch(
-            FetchRequest(
-                entity=request.entity,
-                fields=request.fields,
-                ids=request.ids,
-                filters=request.filters,
-                limit=request.limit,
-                cursor=cursor,
-            )
-        )
-        rows.extend(result.records)
-        cursor = result.next_cursor
-        if cursor is None:
-            return rows
+    return await fetch_every_page(adapter.fetch, request)
