@@ -217,8 +217,8 @@ async def _courses_through_sections(
 ) -> None:
     """Courses without a shared key (course codes repeat across schools) are
     matched through their merged sections: a secondary course whose sections
-    all merged into sections of one primary course is that course. Sections
-    pointing at several primary courses make it ambiguous."""
+    all merged into sections of one primary course, and the only one to do so,
+    is that course."""
     for source in (primary, secondary):
         if "course_id" not in registry.supported_fields(source, Entity.SECTION):
             return
@@ -236,35 +236,14 @@ async def _courses_through_sections(
             targets[row.course_id].add(primary_course[merged[1]])
     claimed: dict[str, list[str]] = defaultdict(list)
     for course, candidates in targets.items():
-        if identity.canonical(Entity.COURSE, secondary, course)[0] == primary:
-            continue  # already matched on a key
-        if len(candidates) > 1:
-            identity.report(
-                Ambiguity(
-                    Entity.COURSE,
-                    secondary,
-                    (course,),
-                    tuple((primary, c) for c in sorted(candidates)),
-                    "sections",
-                    f"its sections belong to {len(candidates)} courses of '{primary}'",
-                )
-            )
-            continue
-        claimed[next(iter(candidates))].append(course)
+        if len(candidates) == 1 and identity.canonical(Entity.COURSE, secondary, course)[0] != primary:
+            claimed[next(iter(candidates))].append(course)
+    # Only one-to-one pairs merge. Many LMS courses for one SIS course (Google
+    # Classroom makes a course per class) is how that LMS is organised, not a
+    # conflict between people's records: those courses simply stay apart.
     for primary_id, courses in claimed.items():
-        if len(courses) > 1:
-            identity.report(
-                Ambiguity(
-                    Entity.COURSE,
-                    secondary,
-                    tuple(sorted(courses)),
-                    ((primary, primary_id),),
-                    "sections",
-                    f"{len(courses)} records claim the same record of '{primary}'",
-                )
-            )
-            continue
-        identity.link(Entity.COURSE, (secondary, courses[0]), (primary, primary_id), "sections")
+        if len(courses) == 1:
+            identity.link(Entity.COURSE, (secondary, courses[0]), (primary, primary_id), "sections")
 
 
 async def build_identity_map(

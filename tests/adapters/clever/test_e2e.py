@@ -119,7 +119,11 @@ async def test_clever_records_merge_with_the_sis_on_configured_keys(district: Pa
     (the default rule ``vendor_id=identifier``, else e-mail), sections on
     their class code, courses on their number; nothing is ambiguous."""
     sis = {"name": "sis", "kind": "oneroster-csv", "path": str(district)}
-    rules = {"source": "clever", "sections": ["class_code=class_code"]}
+    rules = {
+        "source": "clever",
+        "sections": ["class_code=class_code"],
+        "courses": ["course_code=course_code"],
+    }
     async with clever_hub(
         sis, clever_table(clever_url, api_version="v3.1"), identity={"primary": "sis", "match": [rules]}
     ) as hub:
