@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import strawberry
@@ -41,7 +42,12 @@ class HubSchema(strawberry.Schema):
 
 
 def build_schema(
-    *, max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5000, gate: bool = True
+    *,
+    max_depth: int = 12,
+    max_aliases: int = 30,
+    max_tokens: int = 5000,
+    gate: bool = True,
+    extra_extensions: Sequence[Any] = (),
 ) -> HubSchema:
     """The hub schema with its limits and (unless ``gate=False``) the policy gate."""
     # Factories, not instances: strawberry builds extensions per request, and
@@ -53,4 +59,5 @@ def build_schema(
     ]
     if gate:
         extensions.append(PolicyGate)
+    extensions.extend(extra_extensions)
     return HubSchema(query=Query, types=[Student, Teacher, Guardian, Enrollment], extensions=extensions)

@@ -667,6 +667,15 @@ class Oracle:
             and self._section_running(rows[e].refs["section"])
         )
 
+    def _sections_ever(self, people: Iterable[str], roles: frozenset[str]) -> frozenset[str]:
+        rows = self.district.rows["Enrollment"]
+        return frozenset(
+            rows[e].refs["section"]
+            for person in people
+            for e in self.district.linked("Enrollment", "person", person)
+            if rows[e].refs["role"] in roles
+        )
+
     def _current_people(self, sections: Iterable[str], roles: frozenset[str]) -> frozenset[str]:
         rows = self.district.rows["Enrollment"]
         return frozenset(
@@ -688,10 +697,12 @@ class Oracle:
         is_staff = me is not None and me.type == "Teacher"
         self.me = me
         self.children: frozenset[str] = frozenset(me.refs["students"]) if is_guardian and me else frozenset()
+        # A student's and a guardian's tie to a section does not lapse (past classes stay
+        # theirs); only teaching is limited to what runs today.
         self.own_sections = (
-            self._current_sections([me.vid], frozenset({STUDENT_ROLE})) if is_student and me else frozenset()
+            self._sections_ever([me.vid], frozenset({STUDENT_ROLE})) if is_student and me else frozenset()
         )
-        self.child_sections = self._current_sections(self.children, frozenset({STUDENT_ROLE}))
+        self.child_sections = self._sections_ever(self.children, frozenset({STUDENT_ROLE}))
         self.taught_sections = (
             self._current_sections([me.vid], TEACHING_ROLES) if is_staff and me else frozenset()
         )
