@@ -32,7 +32,7 @@ import jwt
 from hub.auth.config import OidcSettings
 from hub.auth.jwks import IdentityProviderUnavailable, JwksCache
 from hub.auth.principal import Principal
-from hub.auth.tokens import TokenRejected
+from hub.auth.tokens import TokenRejected, rejection
 
 __all__ = ["IdentityProviderUnavailable", "OidcVerifier", "Verifier", "authenticate", "claim_at"]
 
@@ -178,25 +178,10 @@ class OidcVerifier:
                     leeway=settings.clock_skew_seconds,
                     options={"require": REQUIRED_CLAIMS, "enforce_minimum_key_length": True},
                 )
-            except jwt.InvalidSignatureError:
-                bad_signature = TokenRejected("token signature is invalid")
-            except jwt.ExpiredSignatureError:
-                raise TokenRejected("token expired") from None
-            except jwt.ImmatureSignatureError:
-                raise TokenRejected("token not yet valid") from None
-            except jwt.InvalidAudienceError:
-                raise TokenRejected("token has the wrong audience") from None
-            except jwt.InvalidIssuerError:
-                raise TokenRejected("token has the wrong issuer") from None
-            except jwt.InvalidAlgorithmError:
-                raise TokenRejected("token algorithm not allowed") from None
-            except jwt.MissingRequiredClaimError as exc:
-                # The claim name is Homeroom's requirement, not the caller's data.
-                raise TokenRejected(f"token lacks the '{exc.claim}' claim") from None
-            except jwt.InvalidKeyError:
-                raise TokenRejected("signing key not accepted") from None
-            except jwt.PyJWTError:
-                raise TokenRejected("token is malformed") from None
+            except jwt.InvalidSignatureError as error:
+                bad_signature = rejection(error)  # another key of the same kid may verify it
+            except jwt.PyJWTError as error:
+                raise rejection(error) from None
         raise bad_signature or TokenRejected("token signature is invalid")
 
     def _principal(self, claims: dict[str, Any]) -> Principal:

@@ -28,6 +28,28 @@ class TokenRejected(Exception):
     """A bearer token was refused; the message is safe to show the caller."""
 
 
+_REASONS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
+    (jwt.ExpiredSignatureError, "token expired"),
+    (jwt.ImmatureSignatureError, "token not yet valid"),
+    (jwt.InvalidAudienceError, "token has the wrong audience"),
+    (jwt.InvalidIssuerError, "token has the wrong issuer"),
+    (jwt.InvalidAlgorithmError, "token algorithm not allowed"),
+    (jwt.InvalidSignatureError, "token signature is invalid"),
+    (jwt.InvalidKeyError, "signing key not accepted"),
+)
+
+
+def rejection(error: jwt.PyJWTError) -> TokenRejected:
+    """The caller-safe refusal for a verification failure (never echoes the token)."""
+    if isinstance(error, jwt.MissingRequiredClaimError):
+        # The claim name is Homeroom's requirement, not the caller's data.
+        return TokenRejected(f"token lacks the '{error.claim}' claim")
+    for kind, reason in _REASONS:
+        if isinstance(error, kind):
+            return TokenRejected(reason)
+    return TokenRejected("token is malformed")
+
+
 def load_or_create_key(path: Path) -> bytes:
     """Read the dev key at ``path``, creating it (mode 0600) with a fresh random key."""
     if path.exists():
@@ -93,20 +115,8 @@ class DevSigner:
                 leeway=self.leeway,
                 options={"require": ["exp", "iat", "sub", "iss", "aud"]},
             )
-        except jwt.ExpiredSignatureError:
-            raise TokenRejected("token expired") from None
-        except jwt.ImmatureSignatureError:
-            raise TokenRejected("token not yet valid") from None
-        except jwt.InvalidAudienceError:
-            raise TokenRejected("token has the wrong audience") from None
-        except jwt.InvalidIssuerError:
-            raise TokenRejected("token has the wrong issuer") from None
-        except jwt.InvalidAlgorithmError:
-            raise TokenRejected("token algorithm not allowed") from None
-        except jwt.InvalidSignatureError:
-            raise TokenRejected("token signature is invalid") from None
-        except jwt.PyJWTError:
-            raise TokenRejected("token is malformed") from None
+        except jwt.PyJWTError as error:
+            raise rejection(error) from None
         roles = claims.get("roles")
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
             raise TokenRejected("token has no valid roles claim")
