@@ -2,7 +2,9 @@
 
 The district is read straight from the OneRoster CSV set the synthetic
 generator wrote, and the rules straight from ``policies/*.csv``. Relations
-follow the documented semantics (docs/policies.md, "Relations"), and a
+follow the documented semantics (docs/policies.md, "Relations"; teaching is
+what runs today, an ended enrollment staying current for the grace period,
+while a student's or guardian's tie to a section never lapses), and a
 decision follows the documented rule: a role reads a field under a relation
 when some matching line allows it and no matching line denies it; a caller
 with several roles gets the union. No hub module is imported here, so the
@@ -313,6 +315,8 @@ class District:
 
     def _load(self) -> None:
         d = self.directory
+        values: dict[str, Any]
+        refs: dict[str, Any]
         for r in _read(d / "orgs.csv"):
             values = {
                 "name": _text(r["name"]),
@@ -426,6 +430,7 @@ class District:
 
     def _load_people(self) -> None:
         d = self.directory
+        values: dict[str, Any]
         roles: dict[str, list[dict[str, str]]] = defaultdict(list)
         for r in _read(d / "roles.csv"):
             roles[r["userSourcedId"]].append(r)
@@ -946,7 +951,7 @@ class _Operation:
         if isinstance(graphql_type, GraphQLObjectType):
             return frozenset({type_name})
         if graphql_type is not None and is_abstract_type(graphql_type):
-            return frozenset(t.name for t in self.schema.get_possible_types(graphql_type))  # type: ignore[arg-type]
+            return frozenset(t.name for t in self.schema.get_possible_types(graphql_type))
         return frozenset()
 
     def fields_of(self, type_name: str, sets: Sequence[SelectionSetNode]) -> dict[str, list[FieldNode]]:
@@ -1058,7 +1063,7 @@ class _Operation:
         return default if isinstance(default, int) else DEFAULT_PAGE_SIZE
 
     def return_type(self, type_name: str, name: str) -> str:
-        return get_named_type(self.field(type_name, name).type).name
+        return str(get_named_type(self.field(type_name, name).type).name)
 
 
 def selected_fields(

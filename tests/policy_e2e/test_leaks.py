@@ -96,7 +96,7 @@ class SyncHub:
     def fresh_engine(self) -> PolicyEngine:
         """Put a policy engine with empty caches in force (same policy), and return it."""
         engine = PolicyEngine(self._store.current.policy, self._store.current.catalogue)
-        self.running.hub.policy = _Pinned(engine)
+        self.running.hub.policy = _Pinned(self._store, engine)
         return engine
 
     def close(self) -> None:
@@ -107,16 +107,20 @@ class SyncHub:
             self._runner.close()
 
 
-@dataclass
 class _Pinned:
-    """A policy store holding one engine (what the gate reads: ``current``)."""
+    """The hub's policy store with one engine pinned in force (``current``, what the
+    gate reads); everything else is the real store's."""
 
-    current: PolicyEngine
-    last_error: str | None = None
+    def __init__(self, store: Any, engine: PolicyEngine) -> None:
+        self._store = store
+        self.current = engine
 
     @property
     def version(self) -> str:
         return self.current.version
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
 
 
 @dataclass(repr=False)
@@ -261,14 +265,15 @@ def asker(world: World, name: str) -> Asker:
         for v, r in rows["Score"].items()
         if r.refs["student"] in related_students or r.refs["section"] in sections
     }
+    guardians = set(oracle.own_guardians | oracle.taught_guardians | oracle.school_guardians)
+    if oracle.me is not None and oracle.me.type == "Guardian":
+        guardians.add(oracle.me.vid)
     ids = {
         "Student": [*pick("Student", related_students), *pick("Student", opted_out, 2)],
         "Section": pick("Section", sections),
         "Teacher": pick("Teacher", set(oracle.my_teachers) | set(oracle.child_teachers), 3),
         "Node": [
-            *pick(
-                "Guardian", set(oracle.own_guardians) | set(oracle.taught_guardians) | set(oracle.children), 2
-            ),
+            *pick("Guardian", guardians, 2),
             *pick("Score", related_scores, 2),
             *pick(
                 "Enrollment", {v for v, r in rows["Enrollment"].items() if r.refs["section"] in sections}, 2
@@ -411,8 +416,8 @@ class _Writer:
     def object(self, type_name: str, depth: int, hops: int) -> str:
         """A selection on ``type_name``, concrete or abstract."""
         graphql_type = SCHEMA.get_type(type_name)
-        if graphql_type is not None and is_abstract_type(graphql_type):  # type: ignore[arg-type]
-            possible = sorted(t.name for t in SCHEMA.get_possible_types(graphql_type))  # type: ignore[arg-type]
+        if graphql_type is not None and is_abstract_type(graphql_type):
+            possible = sorted(t.name for t in SCHEMA.get_possible_types(graphql_type))
             picked = self.draw(st.lists(st.sampled_from(possible), min_size=1, max_size=2, unique=True))
             inner = " ".join(f"... on {t} {{ {self.selection(t, depth, hops)} }}" for t in picked)
             return f"__typename id {inner}"

@@ -647,7 +647,7 @@ def _dropped_with_scores(world: World) -> str:
         if e.refs["role"] == "student" and e.refs["end"] is not None and e.refs["end"] < TODAY
     }
     return next(
-        s.refs["student"]
+        str(s.refs["student"])
         for s in world.district.rows["Score"].values()
         if (s.refs["student"], s.refs["section"]) in dropped
     )
