@@ -25,7 +25,7 @@ import secrets
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +38,8 @@ from hub.app import create_app
 from hub.assemble import assemble
 from hub.auth import DevSigner
 from hub.federation.access import DataAccess
-from hub.federation.scope import _STUDENT_OF, Scope
-from hub.model import Entity, Record
+from hub.federation.scope import Admission, Scope
+from hub.model import Entity
 from hub.model.catalogue import attributes_for_fields
 from hub.policy import collect_fields
 from hub.policy.files import glob_match
@@ -70,20 +70,26 @@ class AllowEverything:
 
 class OpenScope(Scope):
     """Every row passes as it is: no relation is worked out, nothing is masked,
-    and adapters are asked for the selected attributes only (none that decide
-    relations). The audit bookkeeping of the gate's own fast path is kept, so
-    the difference to the gate is the policy alone."""
+    and adapters are asked for the selected attributes (and the person a row
+    is about, for the audit) in one read. The audit bookkeeping of the gate's
+    own path is kept, so the difference to the gate is the policy alone."""
 
-    def fetch_fields(self, entity: Entity, extra: frozenset[str] = frozenset()) -> frozenset[str]:
-        return attributes_for_fields(entity.value, self.selected.get(entity.value, frozenset())) | extra
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._open: dict[Entity, Admission] = {}
 
-    async def admit(self, entity: Entity, rows: Sequence[Record]) -> list[Record]:
-        self._note_students(entity, _STUDENT_OF.get(entity), rows)
-        self.disclosed_fields.setdefault(entity.value, set()).update(self.selected.get(entity.value, ()))
-        return list(rows)
+    def needed_relations(self, entity: Entity) -> frozenset[str]:
+        return frozenset()
 
-    def unfiltered(self, entity: Entity) -> bool:
-        return True
+    def admission(self, entity: Entity, relations: frozenset[str]) -> Admission:
+        cached = self._open.get(entity)
+        if cached is None:
+            selected = self.selected.get(entity.value, frozenset())
+            cached = self._open[entity] = Admission()
+            cached.visible = True
+            cached.allowed = cached.disclosed = selected
+            cached.readable = cached.fill = attributes_for_fields(entity.value, selected)
+        return cached
 
 
 class GateOff(SchemaExtension):

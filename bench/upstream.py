@@ -81,7 +81,7 @@ async def measure(students: int, latency: float, folder: Path) -> tuple[int, Cou
         async with (
             app.router.lifespan_context(app),
             httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://hub", timeout=600
+                transport=httpx.ASGITransport(app=app), base_url="http://localhost", timeout=600
             ) as client,
         ):
             token = signer.issue(subject="bench", roles=["district_admin"])

@@ -5,22 +5,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from graphql import GraphQLError
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from strawberry.schema.exceptions import CannotGetOperationTypeError
+from strawberry.types import ExecutionResult
 
-from hub.audit import AuditEvent, AuditLog, AuditUnavailable, EventKind, purpose_from, run_retention
+from hub.audit import AuditLog, AuditUnavailable, EventKind, purpose_from, run_retention
 from hub.auth import IdentityProviderUnavailable, Principal, TokenRejected, authenticate
-from hub.graphiql import graphiql_page
+from hub.edge import edge_middleware
+from hub.graphiql import PersonaSwitcher, graphiql_page
+from hub.graphql_request import BadRequest, read_graphql_request
+from hub.logsafe import safe_exception
+from hub.operation_choice import NO_OPERATION, NOT_FOUND, ambiguous_operation
 from hub.runtime import Hub
 from hub.schema import HubSchema, build_schema
 from hub.schema.context import HubContext
@@ -30,7 +36,6 @@ from hub.store.reloads import record_reload
 __all__ = ["create_app"]
 
 log = logging.getLogger("homeroom.http")
-MAX_BODY_BYTES = 1_000_000
 STATIC_DIR = Path(__file__).parent / "static"
 
 
@@ -46,8 +51,47 @@ def _unauthenticated(reason: str) -> JSONResponse:
     )
 
 
-def _bad_request(reason: str) -> JSONResponse:
-    return JSONResponse(_error_body(reason, "BAD_REQUEST"), status_code=400)
+def _bad_request(reason: str, status: int = 400) -> JSONResponse:
+    return JSONResponse(_error_body(reason, "BAD_REQUEST"), status_code=status)
+
+
+# HTTP-level refusals (no route, wrong method) in the same JSON shape as the rest.
+_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 400
+    headers = exc.headers if isinstance(exc, HTTPException) else None
+    code = _HTTP_CODES.get(status, "BAD_REQUEST")
+    message = code.lower().replace("_", " ")
+    return JSONResponse(_error_body(message, code), status_code=status, headers=headers)
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _guarded(endpoint: Endpoint, route: str) -> Endpoint:
+    """``endpoint`` answering an unexpected failure with a bare 500 and one safe
+    log line: the default traceback would quote exception text, which can hold
+    the caller's input (an operation name, a header) or a record's values."""
+
+    async def guarded(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except HTTPException:
+            raise
+        except Exception as exc:
+            log.error("%s failed: %s", route, safe_exception(exc))
+            return JSONResponse(_error_body("internal error", "INTERNAL"), status_code=500)
+
+    return guarded
+
+
+def _only_caller_errors(errors: list[dict[str, Any]]) -> bool:
+    """Whether nothing was answered because of the request itself alone (a bad
+    cursor or argument): a 4xx, like any other malformed request."""
+    codes = {error.get("extensions", {}).get("code") for error in errors}
+    return bool(codes) and codes <= {"BAD_USER_INPUT"}
 
 
 def _format_error(error: GraphQLError) -> dict[str, Any]:
@@ -73,53 +117,55 @@ async def _authenticate(hub: Hub, request: Request) -> Principal:
     return await authenticate(hub.signers, token.strip())
 
 
-async def _read_operation(request: Request) -> tuple[str, dict[str, Any] | None, str | None]:
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise ValueError("request body too large")
-    content_type = request.headers.get("content-type", "").split(";")[0].strip()
-    if content_type not in ("application/json", "application/graphql-response+json", ""):
-        raise ValueError("send the operation as application/json")
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise ValueError("body is not valid JSON") from None
-    if not isinstance(payload, dict):
-        raise ValueError("body must be a JSON object with a 'query'")
-    query = payload.get("query")
-    variables = payload.get("variables")
-    operation = payload.get("operationName")
-    if not isinstance(query, str) or not query.strip():
-        raise ValueError("missing 'query'")
-    if variables is not None and not isinstance(variables, dict):
-        raise ValueError("'variables' must be an object")
-    if operation is not None and not isinstance(operation, str):
-        raise ValueError("'operationName' must be a string")
-    return query, variables, operation
+def _request_errors(result: ExecutionResult, planned: bool) -> list[dict[str, Any]] | None:
+    """The errors of a request refused before any resolver ran, each with a
+    code (graphql-core gives parse, validation and variable errors none), or
+    ``None`` when the operation ran or the policy gate refused it (a GraphQL
+    answer: HTTP 200)."""
+    if result.data is not None or not result.errors:
+        return None
+    if not planned:  # parse, validation and limit failures
+        errors = [_format_error(e) for e in result.errors]
+        for error in errors:
+            extensions = error.setdefault("extensions", {})
+            if "code" not in extensions:
+                syntax = str(error.get("message", "")).startswith("Syntax Error")
+                extensions["code"] = "GRAPHQL_PARSE_FAILED" if syntax else "GRAPHQL_VALIDATION_FAILED"
+        return errors
+    if any(e.path or (e.extensions or {}).get("code") for e in result.errors):
+        return None
+    # Planned, yet nothing ran and no field failed: graphql-core refused the
+    # variables (a wrong type, a missing required one) before executing. Its
+    # message names the variable and the expected type; a scalar's own
+    # complaint (an invalid date) is not an internal error here.
+    return [
+        {**e.formatted, "extensions": {**(e.extensions or {}), "code": "BAD_USER_INPUT"}}
+        for e in result.errors
+    ]
 
 
-async def _record_rejected_token(hub: Hub, request: Request, purpose: str | None) -> None:
-    """A refused token is a security event an admin can review (best effort:
-    the request is refused whether or not it can be written)."""
+def _record_rejected_token(hub: Hub, request: Request) -> None:
+    """A refused token is a security event an admin can review: counted per
+    client (peer address) and minute, one event each, so a flood of bad tokens
+    cannot grow the chain one event a request (best effort: the request is
+    refused whether or not it can be written). Nothing the unauthenticated
+    caller sent, its purpose header included, is kept."""
     if hub.audit is None:
         return
     peer = f"ip:{request.client.host}" if request.client else None
-    event = AuditEvent.create(
-        EventKind.REJECTED_TOKEN, client=peer, purpose=purpose, outcome="UNAUTHENTICATED"
-    )
-    with contextlib.suppress(AuditUnavailable):
-        await hub.audit.record(event)
+    hub.audit.rejected_tokens.note(peer)
 
 
 def _note_response(context: HubContext) -> None:
     """What this response discloses, for the audit: taken from the scope that
-    admitted the rows, so it names exactly the students whose rows left."""
+    admitted the rows, so it names exactly the people (students, guardians,
+    staff) whose rows left, each with the fields that left about them."""
     scope = context.data.scope if context.data is not None else None
     if scope is not None:
         for type_name, names in scope.disclosed_fields.items():
             if names:
                 context.disclosures.fields(type_name, names)
-        context.disclosures.students(scope.disclosed_students)
+        context.disclosures.people(scope.disclosed_people())
 
 
 def _reload_history(engine: Any) -> Any:
@@ -149,13 +195,15 @@ def create_app(
     hub: Hub,
     schema: HubSchema | None = None,
     *,
-    personas: dict[str, Any] | None = None,
+    personas: PersonaSwitcher | None = None,
     store_url: str | None = None,
     watch_policy: bool = True,
 ) -> Starlette:
     """The ASGI app serving ``hub``. ``personas`` (demo only) feed the
-    persona switcher of the GraphiQL page; ``store_url`` names the database of
-    the disclosure audit log (without it nothing is audited: tests only)."""
+    persona switcher of the GraphiQL page, for the demo's own origin only;
+    ``store_url`` names the database of the disclosure audit log (without it
+    nothing is audited: tests only). Only requests for ``[server]
+    allowed_hosts`` are answered; CORS is on for ``cors_origins`` alone."""
     server = hub.settings.server
     schema = schema or build_schema(
         max_depth=server.max_depth, max_aliases=server.max_aliases, max_tokens=server.max_tokens
@@ -163,8 +211,14 @@ def create_app(
 
     async def graphql_get(request: Request) -> Response:
         if not server.graphiql:
-            return JSONResponse(_error_body("use POST with a JSON body", "BAD_REQUEST"), status_code=405)
-        return HTMLResponse(graphiql_page(personas))
+            return JSONResponse(
+                _error_body("use POST with a JSON body", "METHOD_NOT_ALLOWED"),
+                status_code=405,
+                headers={"Allow": "POST"},
+            )
+        shown = personas.personas_for(request.headers) if personas is not None else None
+        # The page may carry tokens: no cache may keep it.
+        return HTMLResponse(graphiql_page(shown), headers={"Cache-Control": "no-store"})
 
     async def graphql_post(request: Request) -> Response:
         if not hub.ready:
@@ -179,28 +233,30 @@ def create_app(
                 headers={"Retry-After": "30"},
             )
         except TokenRejected as exc:
-            await _record_rejected_token(hub, request, purpose)
+            _record_rejected_token(hub, request)
             return _unauthenticated(str(exc))
         try:
-            query, variables, operation = await _read_operation(request)
-        except ValueError as exc:
-            return _bad_request(str(exc))
+            asked = await read_graphql_request(request)
+        except BadRequest as exc:
+            return _bad_request(exc.reason, exc.status)
+        query, variables, operation = asked.query, asked.variables, asked.operation_name
+        ambiguity = ambiguous_operation(query, operation, max_tokens=server.max_tokens)
+        if ambiguity is not None:
+            return _bad_request(ambiguity)
         person = await hub.caller_person(principal)
         context = HubContext(
             hub=hub, principal=principal, caller=person, relationships=hub.relationships(principal, person)
         )
-        result = await schema.execute(
-            query, variable_values=variables, context_value=context, operation_name=operation
-        )
-        errors = [_format_error(e) for e in result.errors or ()]
-        rejected_before_execution = result.data is None and context.plan is None and bool(errors)
-        if rejected_before_execution:
-            for error in errors:
-                # Parse, validation and limit failures carry no code from graphql-core.
-                extensions = error.setdefault("extensions", {})
-                if "code" not in extensions:
-                    syntax = str(error.get("message", "")).startswith("Syntax Error")
-                    extensions["code"] = "GRAPHQL_PARSE_FAILED" if syntax else "GRAPHQL_VALIDATION_FAILED"
+        try:
+            result = await schema.execute(
+                query, variable_values=variables, context_value=context, operation_name=operation
+            )
+        except CannotGetOperationTypeError:
+            # Strawberry's message quotes the name: answer without it.
+            return _bad_request(NOT_FOUND if operation is not None else NO_OPERATION)
+        request_errors = _request_errors(result, planned=context.plan is not None)
+        rejected_before_execution = request_errors is not None
+        errors = request_errors or [_format_error(e) for e in result.errors or ()]
         errors.extend(_format_error(e) for e in context.withheld)
         if context.data is not None:
             errors.extend(
@@ -221,20 +277,28 @@ def create_app(
                 purpose=purpose,
                 outcome="partial" if errors else "ok",
             )
-            try:
-                for event in events:
+            for event in events:
+                try:
                     await hub.audit.record(event)
-            except AuditUnavailable:
-                if context.disclosures.discloses:
-                    # Fail closed: what cannot be audited is not disclosed.
-                    return JSONResponse(
-                        _error_body("the audit log cannot be written; no data was sent", "AUDIT_UNAVAILABLE"),
-                        status_code=503,
-                    )
+                except AuditUnavailable:
+                    if event.kind is EventKind.DISCLOSURE:
+                        # Fail closed: what cannot be audited is not disclosed,
+                        # whoever it is about. A refusal carries no data: it
+                        # stays a refusal (the failure is logged).
+                        return JSONResponse(
+                            _error_body(
+                                "the audit log cannot be written; no data was sent", "AUDIT_UNAVAILABLE"
+                            ),
+                            status_code=503,
+                        )
         body: dict[str, Any] = {"data": result.data}
         if errors:
             body["errors"] = errors
-        return JSONResponse(body, status_code=400 if rejected_before_execution else 200)
+        caller_error = result.data is None and _only_caller_errors(errors)
+        return JSONResponse(body, status_code=400 if rejected_before_execution or caller_error else 200)
+
+    async def graphql(request: Request) -> Response:
+        return await (graphql_post(request) if request.method == "POST" else graphql_get(request))
 
     async def healthz(request: Request) -> Response:
         policy = hub.policy
@@ -307,9 +371,14 @@ def create_app(
                     await close()
 
     routes = [
-        Route("/graphql", graphql_get, methods=["GET"]),
-        Route("/graphql", graphql_post, methods=["POST"]),
+        # One route for both methods, so a PUT is told "Allow: GET, HEAD, POST".
+        Route("/graphql", _guarded(graphql, "/graphql"), methods=["GET", "POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=edge_middleware(server.allowed_hosts, server.cors_origins),
+        exception_handlers={HTTPException: _http_error},
+    )

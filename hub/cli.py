@@ -173,7 +173,7 @@ def demo(
     """Generate (or reuse) a district, serve it on 127.0.0.1 and print persona tokens."""
     if sources not in ("sis+lms", "csv"):
         raise _fail("--sources must be sis+lms or csv")
-    from hub.demo import prepare_demo
+    from hub.demo import DEMO_HOST, prepare_demo
     from hub.store import StoreError
 
     _logging()
@@ -185,13 +185,19 @@ def demo(
         started = time.perf_counter()
         try:
             prepared = await prepare_demo(
-                data_dir, students=students, seed=seed, signer=signer, store_url=store_url, sources=sources
+                data_dir,
+                students=students,
+                seed=seed,
+                signer=signer,
+                store_url=store_url,
+                sources=sources,
+                port=port,
             )
         except (ValueError, OSError, StoreError) as exc:
             raise _fail(str(exc)) from None
         try:
             _announce(prepared, tokens_out, port, time.perf_counter() - started)
-            config = uvicorn.Config(prepared.app, host="127.0.0.1", port=port, log_level="warning")
+            config = uvicorn.Config(prepared.app, host=DEMO_HOST, port=port, log_level="warning")
             await uvicorn.Server(config).serve()
         finally:
             prepared.close()
@@ -203,8 +209,11 @@ def _announce(prepared: Any, tokens_out: Path | None, port: int, seconds: float)
     typer.echo(prepared.describe())
     tokens = prepared.tokens
     if tokens_out is not None:
-        tokens_out.write_text(json.dumps(tokens, indent=2) + "\n", encoding="utf-8")
-        os.chmod(tokens_out, 0o600)
+        # Created 0600 (never readable by others, not even for a moment).
+        fd = os.open(tokens_out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(json.dumps(tokens, indent=2) + "\n")
         typer.echo(f"tokens written to {tokens_out}")
     typer.echo("\nBearer tokens (valid 12 hours, only for this demo run):")
     for name, entry in tokens.items():

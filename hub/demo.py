@@ -17,6 +17,8 @@ from hub.testing import DistrictSpec, generate_district, is_generated, read_gene
 
 SOURCE_NAME = "sis"
 LMS_NAME = "lms"
+# The demo listens on loopback only; its page offers persona tokens to this origin alone.
+DEMO_HOST = "127.0.0.1"
 # The default demo: the district's SIS behind a OneRoster REST API and its
 # LMS behind Canvas, both simulated on loopback from the same generated
 # people, who carry each vendor's own ids.
@@ -105,15 +107,19 @@ async def prepare_demo(
     signer: DevSigner,
     store_url: str | None = None,
     sources: str = "sis+lms",
+    port: int = 8000,
 ) -> PreparedDemo:
     """Generate or reuse the data, open the sources, migrate the audit store
     (SQLite by default: no set-up) and choose the personas.
 
     ``sources="sis+lms"`` serves the district through a OneRoster REST SIS and
     a Canvas LMS (simulated here, each with its own ids, merged by the
-    identity map); ``"csv"`` reads the OneRoster CSV files directly."""
+    identity map); ``"csv"`` reads the OneRoster CSV files directly. ``port``
+    is where the app will be served on :data:`DEMO_HOST`: the only origin
+    whose GraphiQL page carries the persona tokens."""
     from hub.app import create_app
     from hub.assemble import assemble
+    from hub.graphiql import PersonaSwitcher
     from hub.store import upgrade
 
     spec = DistrictSpec(students=students, seed=seed, today=dt.date.today())
@@ -154,7 +160,8 @@ async def prepare_demo(
         merged = sum(1 for _ in hub.identity.links())
         described.append(f"identity: {merged} records merged, {len(hub.identity.ambiguities)} kept apart")
     tokens = {name: persona.as_json(signer) for name, persona in personas.items()}
-    app = create_app(hub, personas=tokens, store_url=store_url)
+    switcher = PersonaSwitcher.for_demo(tokens, DEMO_HOST, port)
+    app = create_app(hub, personas=switcher, store_url=store_url)
     return PreparedDemo(
         app=app,
         personas=personas,

@@ -2,13 +2,25 @@
 the demo so one query can be watched answering differently per persona.
 
 Its scripts are served from ``hub/static/graphiql`` (vendored): the page loads
-nothing from outside the district's network."""
+nothing from outside the district's network. The switcher's tokens (the
+district admin's among them) are put in the page only for the demo's own
+origin: see :class:`PersonaSwitcher`."""
 
 from __future__ import annotations
 
 import html
+import ipaddress
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+
+__all__ = ["PersonaSwitcher", "graphiql_page"]
+
+# Sec-Fetch-Site values of a page the user opened themselves (typed, bookmarked,
+# reloaded) or that the demo's own pages led to; a browser sends one of these
+# or, when it is older, none at all.
+_OWN_NAVIGATION = frozenset({"same-origin", "none"})
 
 _PAGE = """<!doctype html>
 <html lang="en">
@@ -74,7 +86,42 @@ query Dashboard {
 """
 
 
-def graphiql_page(personas: dict[str, Any] | None = None) -> str:
+def _host_header(host: str, port: int) -> str:
+    try:
+        version = ipaddress.ip_address(host).version
+    except ValueError:
+        version = 4
+    return f"[{host}]:{port}" if version == 6 else f"{host}:{port}"
+
+
+@dataclass(frozen=True)
+class PersonaSwitcher:
+    """The demo's persona tokens and the only origin whose page may carry them.
+
+    The demo listens on loopback, yet any web page the user opens can reach it
+    (DNS rebinding, or a frame or link from another site). Tokens are embedded
+    only when the request's ``Host`` is the demo's own ``host:port`` (or
+    ``localhost:port``) and the browser does not say it came from another site.
+    """
+
+    personas: Mapping[str, Mapping[str, Any]]
+    hosts: frozenset[str]
+
+    @classmethod
+    def for_demo(cls, personas: Mapping[str, Mapping[str, Any]], host: str, port: int) -> PersonaSwitcher:
+        """The switcher of a demo bound to ``host``:``port``."""
+        return cls(personas, frozenset({_host_header(host, port), _host_header("localhost", port)}))
+
+    def personas_for(self, headers: Mapping[str, str]) -> Mapping[str, Mapping[str, Any]]:
+        """The personas the page for a request with ``headers`` may embed (maybe none)."""
+        host = headers.get("host", "").lower()
+        site = headers.get("sec-fetch-site")
+        if host in self.hosts and (site is None or site.lower() in _OWN_NAVIGATION):
+            return self.personas
+        return {}
+
+
+def graphiql_page(personas: Mapping[str, Mapping[str, Any]] | None = None) -> str:
     """The HTML page; ``personas`` maps a name to ``{"token": ...}`` (demo only)."""
     personas = personas or {}
     options = "".join(

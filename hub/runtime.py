@@ -11,6 +11,7 @@ from hub.auth import Principal, Verifier
 from hub.federation.clock import Clock
 from hub.federation.identity import IdentityMap, build_identity_map
 from hub.federation.ids import decode_id
+from hub.federation.paging import ResumeHints
 from hub.federation.registry import SourceRegistry
 from hub.federation.relations import CallerPerson, Relationships
 from hub.model import Entity
@@ -41,6 +42,8 @@ class Hub:
     audit: AuditLog | None = None
     # Records merged across sources (empty until the sources are matched).
     identity: IdentityMap = field(default_factory=IdentityMap)
+    # Where root lists resume in their sources; ids and offsets only.
+    resume_hints: ResumeHints = field(default_factory=ResumeHints)
     # sourcedId -> roster person: ids only, never personal fields.
     _people: dict[str, CallerPerson | None] = field(default_factory=dict)
 

@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator
 
 from hub.auth.config import OidcOptions
+from hub.edge import host_pattern, origin
 
 __all__ = [
     "AuditSettings",
@@ -49,7 +50,30 @@ class ServerSettings(_Table):
     max_depth: int = Field(default=12, ge=2)
     max_aliases: int = Field(default=30, ge=1)
     max_tokens: int = Field(default=5_000, ge=100)
+    # Estimated cells (rows x fields, from `first` along each path) an operation
+    # may ask for; see hub/schema/cost.py. A caller gets the largest limit of
+    # their roles, a role without an entry having `max_cost`.
+    max_cost: int = Field(default=5_000_000, ge=1)
+    max_cost_by_role: dict[str, PositiveInt] = Field(default_factory=dict)
     graphiql: bool = True
+    # The Host names this hub answers to (a name, an IP address or *.domain);
+    # any other Host is refused with 400 BAD_HOST, which defeats DNS rebinding.
+    allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")
+    # Browser origins (https://dashboard.district.org) whose pages may call
+    # /graphql; none by default, and then no CORS headers at all.
+    cors_origins: tuple[str, ...] = ()
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("list at least one host name (an empty list refuses every request)")
+        return tuple(host_pattern(entry) for entry in value)
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(origin(entry) for entry in value)
 
 
 class AuthSettings(OidcOptions):

@@ -3,10 +3,13 @@ issue tokens, and post GraphQL operations in process or over HTTP."""
 
 from __future__ import annotations
 
+import asyncio
+import csv
 import datetime as dt
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,8 +25,13 @@ from hub.runtime import Hub
 from hub.settings import load_settings
 from hub.store import upgrade
 from hub.testing import DistrictSpec, generate_district
+from hub.testing.server import serving
 
 TODAY = dt.date(2026, 11, 18)  # a Wednesday inside the generated school year
+
+# Ground-truth tests read whole districts in one query on purpose: far above
+# the query cost limit a dashboard is held to.
+READ_EVERYTHING: dict[str, Any] = {"max_cost": 1_000_000_000}
 
 
 def make_district(path: Path, students: int, seed: int = 7, **spec: Any) -> Path:
@@ -70,12 +78,16 @@ async def running_hub(
     policy_dir: Path | None = None,
     today: dt.date = TODAY,
     store_url: str | None = None,
+    server: dict[str, Any] | None = None,
 ) -> AsyncIterator[RunningHub]:
-    """Open a hub over the OneRoster CSV set in ``data_dir``."""
+    """Open a hub over the OneRoster CSV set in ``data_dir`` (``server``: keys of
+    ``[server]`` to set, e.g. :data:`READ_EVERYTHING`)."""
     signer = DevSigner(secrets.token_bytes(32))
     overrides: dict[str, Any] = {
         "sources": ({"name": "sis", "kind": "oneroster-csv", "path": str(data_dir)},)
     }
+    if server is not None:
+        overrides["server"] = server
     if policy_dir is not None:
         overrides["policy"] = {"dir": str(policy_dir), "watch": False}
     settings = load_settings(None, **overrides)
@@ -86,5 +98,93 @@ async def running_hub(
     async with app.router.lifespan_context(app):
         personas = await pick_personas(hub.registry, hub.clock, settings.policy.grace_days)
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
             yield RunningHub(hub, signer, client, personas)
+
+
+# The files of a OneRoster set that hold rows of one student, and the column naming them.
+_STUDENT_ROWS: dict[str, str] = {
+    "users.csv": "sourcedId",
+    "roles.csv": "userSourcedId",
+    "demographics.csv": "sourcedId",
+    "enrollments.csv": "userSourcedId",
+    "results.csv": "studentSourcedId",
+    "courseGrades.csv": "studentSourcedId",
+    "attendance.csv": "userSourcedId",
+}
+
+
+def district_without_student(source: Path, target: Path, student_id: str) -> Path:
+    """A copy of the OneRoster set in ``source`` at ``target`` minus one student: their rows
+    in every file and their id in other users' ``agentSourcedIds`` (the guardians' links).
+
+    Rows are written back as the generator writes them (QUOTE_MINIMAL, ``\\n``), so the
+    files differ from the originals only by what was removed.
+    """
+    shutil.copytree(source, target)
+    removed = 0
+    for file_name, column in _STUDENT_ROWS.items():
+        path = target / file_name
+        if not path.exists():
+            continue
+        with path.open(encoding="utf-8", newline="") as stream:
+            header, *rows = list(csv.reader(stream))
+        at = header.index(column)
+        kept = [row for row in rows if row[at] != student_id]
+        removed += len(rows) - len(kept)
+        if file_name == "users.csv":
+            agents_at = header.index("agentSourcedIds")
+            for row in kept:
+                agents = row[agents_at].split(",")
+                if student_id in agents:
+                    row[agents_at] = ",".join(a for a in agents if a != student_id)
+        with path.open("w", encoding="utf-8", newline="") as stream:
+            writer = csv.writer(stream, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+            writer.writerow(header)
+            writer.writerows(kept)
+    if not removed:
+        raise ValueError(f"no rows of student {student_id!r} in {source}")
+    return target
+
+
+@dataclass
+class ServedHub:
+    """A hub served over real HTTP on a loopback port, with its personas."""
+
+    hub: Hub
+    signer: DevSigner
+    base_url: str
+    personas: dict[str, Persona]
+
+    def token(self, persona: str) -> str:
+        return self.personas[persona].token(self.signer)
+
+    def post(self, query: str, *, token: str, variables: dict[str, Any] | None = None) -> httpx.Response:
+        """POST one GraphQL operation; the raw response (status, exact body text)."""
+        return httpx.post(
+            f"{self.base_url}/graphql",
+            json={"query": query, "variables": variables},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+
+
+@contextmanager
+def serving_hub(
+    data_dir: Path, *, policy_dir: Path | None = None, today: dt.date = TODAY
+) -> Iterator[ServedHub]:
+    """Serve a hub over the OneRoster CSV set in ``data_dir`` with uvicorn on 127.0.0.1."""
+    signer = DevSigner(secrets.token_bytes(32))
+    overrides: dict[str, Any] = {
+        "sources": ({"name": "sis", "kind": "oneroster-csv", "path": str(data_dir)},)
+    }
+    if policy_dir is not None:
+        overrides["policy"] = {"dir": str(policy_dir), "watch": False}
+    settings = load_settings(None, **overrides)
+    hub = assemble(settings, [signer], clock=Clock(fixed=today))
+    app = create_app(hub, watch_policy=False)
+    with serving(app) as base_url:
+        # The sources are open once /healthz answers; the in-memory CSV source may be
+        # read from this thread too.
+        personas = asyncio.run(pick_personas(hub.registry, hub.clock, settings.policy.grace_days))
+        yield ServedHub(hub, signer, base_url, personas)

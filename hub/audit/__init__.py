@@ -1,15 +1,17 @@
-"""The disclosure audit log: who was shown which fields of which students, when, and why.
+"""The disclosure audit log: who was shown which fields of which people, when, and why.
 
-Append-only and hash-chained (``homeroom audit verify`` names an edited,
-deleted or re-ordered event); committed before a response leaves the hub (fail
-closed: :class:`AuditUnavailable`); field *names* and student *ids* only, never
-a value. See docs/audit.md.
+Every person's record counts (students', guardians', staff's), each event
+saying which fields were disclosed about whom. Append-only and hash-chained
+(``homeroom audit verify`` names an edited, deleted or re-ordered event);
+committed before a response leaves the hub (fail closed:
+:class:`AuditUnavailable`); field *names* and hub *ids* only, never a value.
+Rejected tokens are counted per client and minute. See docs/audit.md.
 """
 
 from __future__ import annotations
 
 from hub.audit.collect import Disclosures, purpose_from
-from hub.audit.events import GENESIS_HASH, AuditEvent, EventKind, hash_query
+from hub.audit.events import GENESIS_HASH, HASH_VERSION, AuditEvent, EventKind, hash_query
 from hub.audit.log import (
     AuditIntegrityError,
     AuditLog,
@@ -23,10 +25,12 @@ from hub.audit.log import (
     StoredEvent,
     VerifyReport,
 )
+from hub.audit.rejections import RejectedTokenCounter
 from hub.audit.retention import run_retention
 
 __all__ = [
     "GENESIS_HASH",
+    "HASH_VERSION",
     "AuditEvent",
     "AuditIntegrityError",
     "AuditLog",
@@ -39,6 +43,7 @@ __all__ = [
     "Problem",
     "ProblemKind",
     "PurgeResult",
+    "RejectedTokenCounter",
     "StoredEvent",
     "VerifyReport",
     "hash_query",

@@ -92,13 +92,19 @@ def verify(
 
 @audit_app.command()
 def export(
-    student: Annotated[str, typer.Option(help="hub id of the student")],
+    student: Annotated[
+        str,
+        typer.Option(
+            help="hub id of the student, as the hub returns it (a guardian's or teacher's works too)"
+        ),
+    ],
     format: Annotated[ExportFormat, typer.Option("--format", help="csv or json")] = ExportFormat.JSON,
     out: Annotated[Path | None, typer.Option(help="write here (mode 600) instead of standard output")] = None,
     config: ConfigOption = Path("homeroom.toml"),
     url: UrlOption = None,
 ) -> None:
-    """Export the record of requests and disclosures about one student (a parent's inspection request)."""
+    """Export the record of requests and disclosures about one student (a parent's inspection request):
+    per event, only the fields disclosed about that student."""
     document = _with_log(config, url, lambda audit: audit.export(student, format))
     if out is None:
         typer.echo(document, nl=False)

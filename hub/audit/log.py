@@ -6,7 +6,7 @@ processes by the database (``pg_advisory_xact_lock`` on PostgreSQL, the write
 lock taken by ``BEGIN IMMEDIATE`` on SQLite). The position (``seq``) is the
 chain head + 1, assigned under that lock, so positions have no gaps. The
 database checks it too: a trigger (initial migration) accepts an event only
-where it extends the head, then moves the head and indexes the students.
+where it extends the head, then moves the head and indexes the people named.
 
 :meth:`AuditLog.record` returns only once the event is committed; any failure
 becomes :class:`AuditUnavailable`, on which the caller must answer with an
@@ -40,8 +40,10 @@ from hub.audit.events import (
     EventKind,
     canonical_content,
     chain_hash,
+    fields_of_person,
     format_at,
 )
+from hub.audit.rejections import RejectedTokenCounter
 from hub.store.engine import is_postgres, write_transaction, writer_connection
 from hub.store.tables import AuditChain, AuditCheckpoint, AuditEventRow, AuditEventStudent
 
@@ -169,9 +171,10 @@ class VerifyReport:
 
 @dataclass(frozen=True, slots=True)
 class StoredEvent:
-    """An event as stored, for the access log and exports. ``student_ids`` holds
-    only the student asked about: other students named by the same event are
-    not shown to this student's parents (34 CFR 99.12)."""
+    """An event as stored, for the access log and exports. Read for one person,
+    ``student_ids`` holds only that person and ``fields`` only the fields
+    disclosed (or asked) about them: other people named by the same event, and
+    what was shown of them, are not shown to this student's parents (34 CFR 99.12)."""
 
     seq: int
     at: dt.datetime
@@ -264,9 +267,12 @@ def _as_utc(at: dt.datetime) -> dt.datetime:
     return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
 
 
-def _stored(row: Row[Any], student_id: str | None) -> StoredEvent:
+def _stored(row: Row[Any], person_id: str | None) -> StoredEvent:
     m = row._mapping
-    fields = m["fields"] if isinstance(m["fields"], dict) else {}
+    if person_id is not None:
+        fields = dict(fields_of_person(m, person_id))
+    else:
+        fields = m["fields"] if isinstance(m["fields"], dict) else {}
     return StoredEvent(
         seq=m["seq"],
         at=_as_utc(m["at"]),
@@ -278,7 +284,7 @@ def _stored(row: Row[Any], student_id: str | None) -> StoredEvent:
         query_hash=m["query_hash"],
         purpose=m["purpose"],
         fields={t: tuple(names) for t, names in sorted(fields.items())},
-        student_ids=(student_id,) if student_id is not None else tuple(m["student_ids"] or ()),
+        student_ids=(person_id,) if person_id is not None else tuple(m["student_ids"] or ()),
         outcome=m["outcome"],
         hash=m["hash"],
     )
@@ -293,6 +299,24 @@ class _Mismatch:
     prev_hash: str
     content: bytes
     stored_hash: str
+    version: int
+
+
+def _content_and_version(row: Mapping[Any, Any]) -> tuple[bytes, int]:
+    """The canonical bytes of a stored row under its own hash version (empty
+    when they cannot be formed: an unknown version, a column of the wrong type).
+
+    A v1 row must hold what the migration gave it (no field sets, one
+    occurrence): v1 hashes do not cover those columns, so anything else there
+    was written around the log.
+    """
+    try:
+        version = int(row["hash_version"]) if "hash_version" in row else 1
+        if version == 1 and (row.get("field_sets") is not None or row.get("occurrences", 1) != 1):
+            return b"", version
+        return canonical_content(row, version), version
+    except (TypeError, ValueError, KeyError):
+        return b"", 0
 
 
 @dataclass(slots=True)
@@ -344,13 +368,10 @@ class _Scan:
             stored_hash = ""
         else:
             stored_hash = str(row["hash"])
-            try:
-                content = canonical_content(row)
-            except (TypeError, ValueError):
-                content = b""
-            if not content or chain_hash(seq, str(row["prev_hash"]), content) != stored_hash:
+            content, version = _content_and_version(row)
+            if not content or chain_hash(seq, str(row["prev_hash"]), content, version) != stored_hash:
                 flagged = True
-                self.mismatched.append(_Mismatch(seq, str(row["prev_hash"]), content, stored_hash))
+                self.mismatched.append(_Mismatch(seq, str(row["prev_hash"]), content, stored_hash, version))
                 self.problems.append(Problem(seq, ProblemKind.EDITED, "its content does not match its hash"))
             elif not gap and not self.last_flagged and row["prev_hash"] != self.last_hash:
                 before = "the retention checkpoint" if seq == self.start_seq + 1 else f"event {seq - 1}"
@@ -373,7 +394,7 @@ class _Scan:
                         Problem(
                             seq,
                             ProblemKind.INDEX,
-                            f"the student index disagrees with the event ({absent} missing, {extra} extra)",
+                            f"the person index disagrees with the event ({absent} missing, {extra} extra)",
                         )
                     )
         self.last_hash = stored_hash
@@ -414,7 +435,10 @@ class _Scan:
             if not m.content:
                 continue
             for other in candidates:
-                if other.seq != m.seq and chain_hash(other.seq, m.prev_hash, m.content) == m.stored_hash:
+                if (
+                    other.seq != m.seq
+                    and chain_hash(other.seq, m.prev_hash, m.content, m.version) == m.stored_hash
+                ):
                     moved[m.seq] = other.seq
                     break
         if not moved:
@@ -449,6 +473,8 @@ class AuditLog:
         self._writer: AsyncConnection | None = None
         self._cached_head: ChainHead | None = None
         self._contended = False
+        # Rejected tokens are counted and written once per client and minute.
+        self.rejected_tokens = RejectedTokenCounter(self.record)
 
     async def __aenter__(self) -> AuditLog:
         return self
@@ -457,7 +483,9 @@ class AuditLog:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Return the append connection to the engine's pool (before ``engine.dispose()``)."""
+        """Write the rejected tokens counted so far, then return the append
+        connection to the engine's pool (before ``engine.dispose()``)."""
+        await self.rejected_tokens.flush_all()
         async with self._lock:
             await self._drop_writer()
 
@@ -632,7 +660,7 @@ class AuditLog:
 
     async def verify(self, anchors: Mapping[int, str] | None = None) -> VerifyReport:
         """Check the whole chain: every event's hash, every link, no gaps, the
-        head, and the student index. ``anchors`` ({seq: hash}, e.g. head hashes
+        head, and the person index. ``anchors`` ({seq: hash}, e.g. head hashes
         printed by earlier runs and kept elsewhere) must still match: that
         catches a chain rewritten from some point on with recomputed hashes."""
         async with self.engine.connect() as conn:
@@ -671,13 +699,15 @@ class AuditLog:
 
     async def disclosures_for(
         self,
-        student_id: str,
+        person_id: str,
         first: int = 50,
         after: str | None = None,
         *,
         kinds: Sequence[EventKind] = (EventKind.DISCLOSURE,),
     ) -> DisclosurePage:
-        """The events naming ``student_id``, newest first (``accessLog``).
+        """The events naming ``person_id`` (a canonical hub id: a student, or a
+        guardian or teacher), newest first (``accessLog``), each showing only the
+        fields disclosed about that person.
 
         Raises ValueError for a bad ``first`` or ``after``.
         """
@@ -686,7 +716,7 @@ class AuditLog:
         stmt = (
             select(EVENTS)
             .join(STUDENTS, STUDENTS.c.event_seq == EVENTS.c.seq)
-            .where(STUDENTS.c.student_id == student_id, EVENTS.c.kind.in_([k.value for k in kinds]))
+            .where(STUDENTS.c.student_id == person_id, EVENTS.c.kind.in_([k.value for k in kinds]))
             .order_by(STUDENTS.c.event_seq.desc())
             .limit(first + 1)
         )
@@ -694,32 +724,34 @@ class AuditLog:
             stmt = stmt.where(STUDENTS.c.event_seq < decode_cursor(after))
         async with self.engine.connect() as conn:
             rows = (await conn.execute(stmt)).all()
-        items = tuple(_stored(r, student_id) for r in rows[:first])
+        items = tuple(_stored(r, person_id) for r in rows[:first])
         return DisclosurePage(
             items=items, has_next=len(rows) > first, end_cursor=items[-1].cursor if items else None
         )
 
     async def events_for(
-        self, student_id: str, kinds: Sequence[EventKind] = (EventKind.DISCLOSURE, EventKind.REFUSAL)
+        self, person_id: str, kinds: Sequence[EventKind] = (EventKind.DISCLOSURE, EventKind.REFUSAL)
     ) -> list[StoredEvent]:
-        """Every event naming ``student_id``, oldest first (a parent's inspection request)."""
+        """Every event naming ``person_id``, oldest first (a parent's inspection
+        request), each showing only the fields asked or disclosed about that person."""
         stmt = (
             select(EVENTS)
             .join(STUDENTS, STUDENTS.c.event_seq == EVENTS.c.seq)
-            .where(STUDENTS.c.student_id == student_id, EVENTS.c.kind.in_([k.value for k in kinds]))
+            .where(STUDENTS.c.student_id == person_id, EVENTS.c.kind.in_([k.value for k in kinds]))
             .order_by(STUDENTS.c.event_seq)
         )
         async with self.engine.connect() as conn:
-            return [_stored(r, student_id) for r in (await conn.execute(stmt)).all()]
+            return [_stored(r, person_id) for r in (await conn.execute(stmt)).all()]
 
-    async def export(self, student_id: str, format: ExportFormat | str = ExportFormat.JSON) -> str:
-        """The record of requests and disclosures about ``student_id`` (34 CFR 99.32(c)),
-        as CSV or JSON text. Other students named by the same events are left out."""
+    async def export(self, person_id: str, format: ExportFormat | str = ExportFormat.JSON) -> str:
+        """The record of requests and disclosures about ``person_id`` (34 CFR 99.32(c)),
+        as CSV or JSON text: per event, the fields about that person only. Other
+        people named by the same events are left out."""
         fmt = ExportFormat(format)
-        events = await self.events_for(student_id)
+        events = await self.events_for(person_id)
         if fmt is ExportFormat.JSON:
             document = {
-                "studentId": student_id,
+                "studentId": person_id,
                 "generatedAt": format_at(dt.datetime.now(dt.UTC)),
                 "events": [e.as_dict() for e in events],
             }

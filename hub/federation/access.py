@@ -9,10 +9,8 @@ record passes through :class:`Scope` before a resolver sees it.
 
 from __future__ import annotations
 
-import base64
-import binascii
+import dataclasses
 import functools
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,10 +20,12 @@ from strawberry.dataloader import DataLoader
 
 from hub.federation.identity import IdentityMap
 from hub.federation.ids import encode_id
+from hub.federation.paging import Resume, ResumeHints, decode_cursor, encode_cursor, question_key
 from hub.federation.registry import SourceRegistry
-from hub.federation.scope import Scope
-from hub.model import Enrollment, Entity, Record, of_type
-from hub.sdk import FetchRequest, SourceError, fetch_every_page
+from hub.federation.relations import NO_ONE
+from hub.federation.scope import Admission, Decided, Scope, relations_to_record
+from hub.model import RECORD_TYPES, Enrollment, Entity, Record, of_type
+from hub.sdk import NAME_ATTRIBUTES, FetchRequest, SourceError, fetch_every_page, name_matches
 
 __all__ = ["DataAccess", "Page", "SourceFailure"]
 
@@ -65,37 +65,18 @@ def stamp(entity: Entity, source: str, rows: Iterable[Record], identity: Identit
         row.also_in = identity.other_keys(entity, source, row.vendor_id)
 
 
-def encode_cursor(source: str, cursor: str, skip: int = 0) -> str:
-    """An opaque GraphQL cursor: resume ``source`` at its ``cursor`` ("" = the
-    start), then pass over ``skip`` visible rows."""
-    return base64.urlsafe_b64encode(json.dumps([source, cursor, skip]).encode()).decode()
-
-
-def decode_cursor(value: str) -> tuple[str, str, int] | None:
-    """The (source, adapter cursor, skip) of a GraphQL cursor, or ``None`` when invalid."""
-    try:
-        source, cursor, skip = json.loads(base64.urlsafe_b64decode(value.encode()))
-    except (ValueError, binascii.Error, TypeError, UnicodeError):
-        return None
-    if isinstance(source, str) and isinstance(cursor, str) and isinstance(skip, int) and skip >= 0:
-        return source, cursor, skip
-    return None
-
-
 class RootEdge:
-    """An edge of a root list; its cursor is computed only when selected."""
+    """An edge of a root list; its cursor names its row (see :mod:`hub.federation.paging`)."""
 
-    __slots__ = ("_skip", "_source", "_start", "node")
+    __slots__ = ("_source", "node")
 
-    def __init__(self, node: Record, source: str, start: str, skip: int) -> None:
+    def __init__(self, node: Record, source: str) -> None:
         self.node = node
         self._source = source
-        self._start = start
-        self._skip = skip
 
     @property
     def cursor(self) -> str:
-        return encode_cursor(self._source, self._start, self._skip)
+        return encode_cursor(self._source, self.node.vendor_id)
 
 
 @dataclass
@@ -105,6 +86,10 @@ class DataAccess:
     registry: SourceRegistry
     scope: Scope
     identity: IdentityMap = field(default_factory=IdentityMap)
+    # Where root lists resume in their sources (shared by the hub's requests),
+    # keyed per caller: ``subject``.
+    hints: ResumeHints | None = None
+    subject: str = ""
     failures: list[SourceFailure] = field(default_factory=list)
     _by_id: dict[Entity, DataLoader[tuple[str, str], Record | None]] = field(default_factory=dict)
     _by_link: dict[tuple[Entity, str, bool], DataLoader[tuple[str, str], list[Record]]] = field(
@@ -113,20 +98,33 @@ class DataAccess:
 
     # -- reads used by resolvers --
 
-    async def one(self, entity: Entity, source: str, vendor_id: str | None) -> Record | None:
-        """The record ``vendor_id`` of ``source``, or ``None`` when absent or not visible."""
+    async def one(
+        self, entity: Entity, source: str, vendor_id: str | None, *, disclose: bool = True
+    ) -> Record | None:
+        """The record ``vendor_id`` of ``source``, or ``None`` when absent or not visible.
+
+        ``disclose=False`` (here and below) is for a resolver that returns
+        only some of the rows: it calls :meth:`disclose` with those it returns.
+        """
         if not vendor_id or source not in self.registry.adapters:
             return None
         # A merged record is read from its primary source (roster fields win there).
-        return await self._id_loader(entity).load(self.identity.canonical(entity, source, vendor_id))
+        row = await self._id_loader(entity).load(self.identity.canonical(entity, source, vendor_id))
+        if disclose and row is not None:
+            self.scope.disclose((row,))
+        return row
 
-    async def many(self, entity: Entity, source: str, vendor_ids: Sequence[str]) -> list[Record]:
+    async def many(
+        self, entity: Entity, source: str, vendor_ids: Sequence[str], *, disclose: bool = True
+    ) -> list[Record]:
         """Visible records among ``vendor_ids`` of ``source``, in that order."""
         if source not in self.registry.adapters:
             return []
-        return await self.many_keys(entity, [(source, v) for v in vendor_ids])
+        return await self.many_keys(entity, [(source, v) for v in vendor_ids], disclose=disclose)
 
-    async def many_keys(self, entity: Entity, keys: Sequence[tuple[str, str]]) -> list[Record]:
+    async def many_keys(
+        self, entity: Entity, keys: Sequence[tuple[str, str]], *, disclose: bool = True
+    ) -> list[Record]:
         """Visible records among ``(source, vendor id)`` keys, in that order,
         each merged record once."""
         if not keys:
@@ -134,10 +132,24 @@ class DataAccess:
         canonical = self.identity.canonical
         wanted = list(dict.fromkeys(canonical(entity, s, v) for s, v in keys if s in self.registry.adapters))
         found = await self._id_loader(entity).load_many(wanted)
-        return [row for row in found if row is not None]
+        rows = [row for row in found if row is not None]
+        if disclose:
+            self.scope.disclose(rows)
+        return rows
+
+    def disclose(self, rows: Iterable[Record]) -> None:
+        """Note that ``rows`` leave in the response (see ``disclose=False``)."""
+        self.scope.disclose(rows)
 
     async def linked(
-        self, entity: Entity, attribute: str, source: str, value: str, *, scoped: bool = True
+        self,
+        entity: Entity,
+        attribute: str,
+        source: str,
+        value: str,
+        *,
+        scoped: bool = True,
+        disclose: bool = True,
     ) -> list[Record]:
         """Records of ``entity`` whose ``attribute`` holds ``value``.
 
@@ -146,10 +158,13 @@ class DataAccess:
         """
         if source not in self.registry.adapters:
             return []
-        return await self._link_loader(entity, attribute, scoped).load((source, value))
+        rows = await self._link_loader(entity, attribute, scoped).load((source, value))
+        if scoped and disclose:
+            self.scope.disclose(rows)
+        return rows
 
     async def linked_to(
-        self, entity: Entity, attribute: str, row: Record, *, scoped: bool = True
+        self, entity: Entity, attribute: str, row: Record, *, scoped: bool = True, disclose: bool = True
     ) -> list[Record]:
         """Records of ``entity`` linked to ``row`` through ``attribute``, from
         whichever of the row's sources should answer: the LMS sources of a
@@ -167,11 +182,14 @@ class DataAccess:
         if not keys:
             return []
         if len(keys) == 1:
-            return await self.linked(entity, attribute, keys[0][0], keys[0][1], scoped=scoped)
+            source, value = keys[0]
+            return await self.linked(entity, attribute, source, value, scoped=scoped, disclose=disclose)
         seen: set[str] = set()
         out: list[Record] = []
         for source, vendor_id in keys:
-            for found in await self.linked(entity, attribute, source, vendor_id, scoped=scoped):
+            for found in await self.linked(
+                entity, attribute, source, vendor_id, scoped=scoped, disclose=disclose
+            ):
                 if found.id not in seen:
                     seen.add(found.id)
                     out.append(found)
@@ -188,6 +206,21 @@ class DataAccess:
         rows = await self.linked(Entity.ENROLLMENT, attribute, source, value, scoped=False)
         return of_type(rows, Enrollment)
 
+    async def may_read(self, entity: Entity, source: str, vendor_id: str, field_name: str) -> bool:
+        """Whether the caller may read ``field_name`` of that record (decided
+        from the record's relation, nothing of it disclosed): a filter through
+        a link (a section's students) holds only where the link is readable."""
+        if source not in self.registry.adapters:
+            return False
+        planned = self.scope.plan.relations_by_type.get(entity.value, {}).get(field_name, _EMPTY)
+        if not planned:
+            return False
+        canonical = self.identity.canonical(entity, source, vendor_id)
+        relations = await relations_to_record(
+            self.scope.relationships, entity, canonical[0], canonical[1], planned, directory=True
+        )
+        return bool(relations & planned)
+
     async def page(
         self,
         entity: Entity,
@@ -196,62 +229,227 @@ class DataAccess:
         after: str | None,
         filters: Mapping[str, tuple[str, ...]] | None = None,
         ids: tuple[str, ...] | None = None,
+        require: frozenset[str] = _EMPTY,
+        search: str | None = None,
     ) -> Page:
-        """A page of a root list, filled with visible rows (the adapter pages,
-        the scope filters; more pages are read until the page is full)."""
+        """A page of a root list: the visible rows after ``after``, in the
+        source's order, with keyset cursors (see :mod:`hub.federation.paging`).
+
+        ``require``: fields a row must be readable for (those a filter of the
+        caller compares). ``search`` matches a row only on the names the
+        caller may read of it. The page, its cursors, ``has_next`` and the
+        total depend on visible rows only: one more visible row is looked for
+        to say whether another page follows.
+        """
         sources = self.registry.sources_for(entity)
         if not sources:
             return Page([], False, None, 0)
-        source, cursor, skip = sources[0], "", 0
+        source, after_key = sources[0], None
         if after:
             decoded = decode_cursor(after)
             if decoded is None or decoded[0] not in self.registry.adapters:
                 raise ValueError("invalid cursor")
-            source, cursor, skip = decoded
+            source, after_key = decoded
         filters = dict(filters or {})
+        if search is not None:
+            filters["search"] = (search,)
         unsupported = sorted(set(filters) - self.registry.supported_filters(source, entity))
         if unsupported:
             raise ValueError(f"source '{source}' cannot filter {entity.value} by {', '.join(unsupported)}")
-        fields = self.scope.fetch_fields(entity) & self.registry.supported_fields(source, entity)
-        edges: list[RootEdge] = []
+        # Relations first: the same upstream reads whether or not rows match.
+        await self.scope.prepare(entity)
+        supported = self.registry.supported_fields(source, entity)
+        first_read = await self.scope.first_fields(entity) & supported
+        hint_key = (
+            question_key(self.subject, entity.value, source, filters, ids, after_key) if after_key else ""
+        )
+        hint = self.hints.get(hint_key) if after_key and self.hints is not None else None
+        if after_key and hint is None and not await self._visible(source, entity, after_key):
+            # Not a row this caller may see (hidden, absent or made up): one
+            # answer, found without reading the list.
+            raise ValueError("invalid cursor")
+        scan = _Scan(after_key, hint)
+        want = first + 1  # one more than the page: does another page follow?
+        batch = max(want, 1)
         total: int | None = None
-        exact = True
-        while len(edges) < first:
+        scanned = 0  # rows read while looking for the cursor's row
+        filled: set[int] = set()  # rows already read in full (for a search)
+        collected: list[tuple[Record, Admission, Resume]] = []
+        while len(collected) < want:
             request = FetchRequest(
                 entity=entity,
-                fields=fields,
+                fields=first_read,
                 ids=ids,
                 filters=filters,
-                limit=first - len(edges) + skip,
-                cursor=cursor or None,
+                limit=scan.index + batch,
+                cursor=scan.cursor or None,
             )
             try:
                 result = await self.registry.fetch(source, request)
             except SourceError as exc:
                 self._failed(exc)
-                return Page(edges, False, None, None)
+                return Page([], False, None, None)
             fetched = list(result.records)
-            stamp(entity, source, fetched, self.identity)
-            admitted = await self.scope.admit(entity, fetched)
-            exact = exact and self.scope.unfiltered(entity)
+            if not scan.verify(fetched):
+                continue  # the hint is stale: read again from the start
             if total is None:
                 total = result.total
-            room = first - len(edges)
-            taken = admitted[skip : skip + room]
-            edges.extend(RootEdge(row, source, cursor, skip + i + 1) for i, row in enumerate(taken))
-            if skip + room < len(admitted):
-                # The page filled up inside this batch: resume here next time.
-                resume = encode_cursor(source, cursor, skip + room)
-                return Page(edges, True, resume, total if exact else None)
-            skip = 0
-            cursor = result.next_cursor or ""
-            if not cursor:
+            stamp(entity, source, fetched, self.identity)
+            start = scan.index
+            if scan.seeking is not None:
+                scanned += len(fetched) - start
+                if scanned > _MAX_SCAN:
+                    break  # a cursor this far from any hint is refused below
+            batch_rows = fetched[start:]
+            if not batch_rows:
+                await self.scope.same_work_for_nothing(entity, source)
+            decided = await self.scope.decide(entity, batch_rows, require)
+            if search is not None:
+                decided = await self._searched(source, entity, request, decided, first_read, search, filled)
+            positions = {id(row): i for i, row in enumerate(fetched)}
+            for row, admission in decided:
+                if scan.passing(row):
+                    continue
+                collected.append((row, admission, Resume(scan.cursor, positions[id(row)] + 1)))
+                if len(collected) >= want:
+                    break
+            next_cursor = result.next_cursor or ""
+            if not next_cursor or len(collected) >= want:
                 break
-        if cursor:
-            end: str | None = encode_cursor(source, cursor)
-        else:
-            end = edges[-1].cursor if edges else None
-        return Page(edges, bool(cursor), end, total if exact else None)
+            scan.advance(next_cursor)
+            batch = min(batch * 2, _MAX_BATCH)
+        if scan.seeking is not None:
+            # The cursor's row is not among the rows this caller may see here
+            # (a hand-made cursor, or the row changed): one answer for all cases.
+            raise ValueError("invalid cursor")
+        taken = collected[:first]
+        decided_page = [(row, admission) for row, admission, _ in taken]
+        unfilled = [pair for pair in decided_page if id(pair[0]) not in filled]
+        if unfilled:
+            kept = await self._fill(source, entity, request, unfilled, first_read)
+            dropped = {id(row) for row, _ in unfilled} - {id(row) for row, _ in kept}
+            decided_page = [pair for pair in decided_page if id(pair[0]) not in dropped]
+        rows = self.scope.seal(entity, decided_page, first_read)
+        self.scope.disclose(rows)
+        edges = [RootEdge(row, source) for row in rows]
+        if rows and self.hints is not None:
+            # Where the page's last row stands in the source: the next page
+            # starts there instead of reading from the start.
+            last = rows[-1]
+            resume = next(r for row, _, r in reversed(taken) if row is last)
+            last_key = question_key(self.subject, entity.value, source, filters, ids, last.vendor_id)
+            self.hints.put(last_key, resume)
+        exact = self.scope.exact(entity, require) and search is None
+        return Page(
+            edges,
+            len(collected) > first,
+            edges[-1].cursor if edges else None,
+            total if exact and total is not None else None,
+        )
+
+    async def _visible(self, source: str, entity: Entity, vendor_id: str) -> bool:
+        """Whether that record exists and the caller may see it (nothing of it
+        kept). An absent record costs the same upstream questions as a hidden
+        one, so the time taken does not tell them apart."""
+        scope = self.scope
+        first_read = await scope.first_fields(entity) & self.registry.supported_fields(source, entity)
+        rows = await self._fetch_all(source, FetchRequest(entity=entity, fields=first_read, ids=(vendor_id,)))
+        if not rows:
+            await scope.same_work_for_nothing(entity, source)
+            return False
+        stamp(entity, source, rows, self.identity)
+        return bool(await scope.decide(entity, rows))
+
+    async def _searched(
+        self,
+        source: str,
+        entity: Entity,
+        request: FetchRequest,
+        decided: Decided,
+        first_read: frozenset[str],
+        term: str,
+        filled: set[int],
+    ) -> Decided:
+        """Rows of ``decided`` whose names *the caller may read* match ``term``.
+
+        The source searched every name; where the caller may read them all,
+        its answer stands. Where it may read only some, those are fetched
+        (with the rest of what the row's relation opens: ``filled``) and the
+        search is checked again on them alone, so that a name the caller may
+        not read cannot make a row match.
+        """
+        partial = [pair for pair in decided if not pair[1].readable >= _NAMES]
+        if not partial:
+            if self.scope.reads_some_names_only(entity):
+                # The question a batch with such rows asks, asked of no one: the
+                # work does not say whether a name the caller may not read matched.
+                names = frozenset(
+                    a for a in NAME_ATTRIBUTES if a in self.registry.supported_fields(source, entity)
+                )
+                await self._fetch_all(
+                    source,
+                    dataclasses.replace(
+                        request, fields=first_read | names, ids=(NO_ONE,), limit=None, cursor=None
+                    ),
+                )
+            return decided
+        kept = await self._fill(source, entity, request, partial, first_read, names=True)
+        filled.update(id(row) for row, _ in kept)
+        matching = {
+            id(row)
+            for row, admission in kept
+            if name_matches(row, term, [a for a in NAME_ATTRIBUTES if a in admission.readable])
+        }
+        partial_ids = {id(row) for row, _ in partial}
+        return [pair for pair in decided if id(pair[0]) not in partial_ids or id(pair[0]) in matching]
+
+    async def _fill(
+        self,
+        source: str,
+        entity: Entity,
+        request: FetchRequest,
+        decided: Decided,
+        first_read: frozenset[str],
+        *,
+        names: bool = False,
+    ) -> Decided:
+        """Fetch, per relation set, the attributes it opens, for just its rows
+        (by id, within the first request's filters): no attribute is asked for
+        a row whose relation does not let the caller read it. Rows the source
+        no longer returns, or cannot return now, are dropped."""
+        supported = self.registry.supported_fields(source, entity)
+        groups: dict[frozenset[str], list[Record]] = {}
+        for row, admission in decided:
+            more = self.scope.to_fill(admission, first_read)
+            if names:
+                more |= _NAMES & admission.readable
+            more &= supported
+            if more:
+                groups.setdefault(more | first_read, []).append(row)
+        if not groups:
+            return decided
+        dropped: set[int] = set()
+        for fields, rows in groups.items():
+            ask = dataclasses.replace(
+                request,
+                fields=fields,
+                ids=tuple(dict.fromkeys(row.vendor_id for row in rows)),
+                limit=None,
+                cursor=None,
+            )
+            found = await self._fetch_all(source, ask)
+            by_id = {row.vendor_id: row for row in found or ()}
+            added = fields - first_read
+            for row in rows:
+                fresh = by_id.get(row.vendor_id)
+                if fresh is None:
+                    dropped.add(id(row))
+                    continue
+                for attribute in added:
+                    setattr(row, attribute, getattr(fresh, attribute))
+        if not dropped:
+            return decided
+        return [(row, admission) for row, admission in decided if id(row) not in dropped]
 
     # -- loaders --
 
@@ -300,15 +498,45 @@ class DataAccess:
         for source, vendor_ids in by_source.items():
             if entity not in self.registry.capabilities[source].entities:
                 continue
-            fields = self.scope.fetch_fields(entity) & self.registry.supported_fields(source, entity)
-            request = FetchRequest(entity=entity, fields=fields, ids=tuple(dict.fromkeys(vendor_ids)))
+            ids = tuple(dict.fromkeys(vendor_ids))
+            for row in await self._read_ids(source, entity, ids):
+                found[(source, row.vendor_id)] = row
+        return [found.get(key) for key in keys]
+
+    async def _read_ids(self, source: str, entity: Entity, ids: tuple[str, ...]) -> list[Record]:
+        """Visible records among ``ids``, each read with what its relation opens."""
+        scope = self.scope
+        supported = self.registry.supported_fields(source, entity)
+        first_read = await scope.first_fields(entity) & supported
+        request = FetchRequest(entity=entity, fields=first_read, ids=ids)
+        if not scope.decides_by_key(entity):
             rows = await self._fetch_all(source, request)
+            if rows is None:
+                return []
+            stamp(entity, source, rows, self.identity)
+            decided = await self._fill(source, entity, request, await scope.decide(entity, rows), first_read)
+            return scope.seal(entity, decided, first_read)
+        # The key alone decides: decide before fetching, then ask each
+        # relation set's rows for what it opens (rows with no relation are
+        # never asked for).
+        record_type = RECORD_TYPES[entity]
+        keys = [record_type(vendor_id=vendor_id, source=source) for vendor_id in ids]
+        groups: dict[frozenset[str], list[tuple[str, Admission]]] = {}
+        for key, admission in await scope.decide(entity, keys):
+            fields = (scope.to_fill(admission, first_read) | first_read) & supported
+            groups.setdefault(fields, []).append((key.vendor_id, admission))
+        out: list[Record] = []
+        for fields, members in groups.items():
+            admissions = dict(members)
+            rows = await self._fetch_all(
+                source, dataclasses.replace(request, fields=fields, ids=tuple(admissions))
+            )
             if rows is None:
                 continue
             stamp(entity, source, rows, self.identity)
-            for row in await self.scope.admit(entity, rows):
-                found[(source, row.vendor_id)] = row
-        return [found.get(key) for key in keys]
+            decided = [(row, admissions[row.vendor_id]) for row in rows if row.vendor_id in admissions]
+            out.extend(scope.seal(entity, decided, first_read))
+        return out
 
     async def _load_links(
         self, entity: Entity, attribute: str, scoped: bool, keys: list[tuple[str, str]]
@@ -322,28 +550,31 @@ class DataAccess:
                 continue
             supported = self.registry.supported_fields(source, entity)
             extra = frozenset({attribute}) if attribute in supported else _EMPTY
-            fields = (
-                self.scope.fetch_fields(entity, extra) if scoped else structural_fields(entity, attribute)
-            ) & supported
+            if scoped:
+                first_read = await self.scope.first_fields(entity, extra) & supported
+            else:
+                first_read = structural_fields(entity, attribute) & supported
             request = FetchRequest(
-                entity=entity, fields=fields, filters={attribute: tuple(dict.fromkeys(values))}
+                entity=entity, fields=first_read, filters={attribute: tuple(dict.fromkeys(values))}
             )
             rows = await self._fetch_all(source, request)
             if rows is None:
                 continue
             stamp(entity, source, rows, self.identity)
             wanted = set(values)
-            # Group before admission: masking may clear the link attribute.
-            pairs: list[tuple[Record, list[str]]] = []
+            # Group before sealing: masking may clear the link attribute.
+            links: dict[int, list[str]] = {}
             for row in rows:
                 raw: Any = getattr(row, attribute, None)
                 linked = [raw] if isinstance(raw, str) else list(raw or ())
-                pairs.append((row, [v for v in linked if v in wanted]))
-            visible = {id(r) for r in await self.scope.admit(entity, rows)} if scoped else None
-            for row, linked_values in pairs:
-                if visible is not None and id(row) not in visible:
-                    continue
-                for value in linked_values:
+                links[id(row)] = [v for v in linked if v in wanted]
+            if scoped:
+                decided = await self._fill(
+                    source, entity, request, await self.scope.decide(entity, rows), first_read
+                )
+                rows = self.scope.seal(entity, decided, first_read)
+            for row in rows:
+                for value in links[id(row)]:
                     grouped[(source, value)].append(row)
         return [grouped.get(key, []) for key in keys]
 
@@ -351,8 +582,53 @@ class DataAccess:
 _STRUCTURAL: dict[Entity, frozenset[str]] = {
     Entity.ENROLLMENT: frozenset({"section_id", "person_id", "role", "begin_date", "end_date", "school_id"}),
 }
+_MAX_BATCH = 1000
+# How far past the start a root list is read to find a cursor's row when no
+# hint says where it is: beyond that the cursor is refused (start again), so a
+# made-up cursor cannot make the hub read a whole source.
+_MAX_SCAN = 10_000
+_NAMES = frozenset(NAME_ATTRIBUTES)
 
 
 def structural_fields(entity: Entity, attribute: str) -> frozenset[str]:
     """Attributes read for structural look-ups (never disclosed)."""
     return _STRUCTURAL.get(entity, _EMPTY) | {attribute}
+
+
+class _Scan:
+    """Where a root list is being read in its source, and the row to pass.
+
+    Resuming after a cursor's row: from the hint, verified (the hinted row must
+    be the cursor's row), or else from the start, passing visible rows until
+    the cursor's row has gone by.
+    """
+
+    __slots__ = ("cursor", "hint", "index", "seeking")
+
+    def __init__(self, after: str | None, hint: Resume | None) -> None:
+        self.seeking = after
+        self.hint = hint
+        self.cursor = hint.cursor if hint is not None else ""
+        self.index = hint.index if hint is not None else 0
+
+    def verify(self, fetched: Sequence[Record]) -> bool:
+        """False (and back to the start) when the hinted row is not there."""
+        hint, self.hint = self.hint, None
+        if hint is None:
+            return True
+        if len(fetched) >= hint.index and fetched[hint.index - 1].vendor_id == self.seeking:
+            self.seeking = None
+            return True
+        self.cursor, self.index = "", 0
+        return False
+
+    def passing(self, row: Record) -> bool:
+        """Whether ``row`` is at or before the cursor's row (not on the page)."""
+        if self.seeking is None:
+            return False
+        if row.vendor_id == self.seeking:
+            self.seeking = None
+        return True
+
+    def advance(self, cursor: str) -> None:
+        self.cursor, self.index = cursor, 0

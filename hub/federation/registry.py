@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from hub.logsafe import safe_exception
 from hub.model import Entity
 from hub.sdk import (
     Adapter,
@@ -25,12 +26,20 @@ from hub.sdk import (
     SourceConfig,
     SourceError,
     SourceUnavailable,
+    UnsupportedRequest,
 )
+from hub.sdk.http import RequestRejected
 
 __all__ = ["SourceRegistry", "SourceState", "build_registry", "installed_kinds"]
 
 ENTRY_POINT_GROUP = "homeroom.adapters"
 log = logging.getLogger("homeroom.sources")
+
+# Refusals of the request itself (an undeclared filter, a cursor the adapter
+# never issued, a vendor's 400 or 404 for this request): the caller's or the
+# hub's doing, which says nothing about the vendor. Everything else (outages,
+# timeouts, 5xx, refused credentials, unreadable answers, adapter bugs) does.
+_REQUEST_REFUSALS: tuple[type[SourceError], ...] = (UnsupportedRequest, RequestRejected)
 
 
 def installed_kinds() -> dict[str, AdapterSpec[Any]]:
@@ -81,6 +90,16 @@ class SourceState:
     last_error: str | None = None
     latency_ms: float | None = None
     report: LoadReport | None = None
+
+    def answered(self) -> None:
+        """The vendor just answered: healthy again, unless its load rejected
+        rows, which stays visible (DEGRADED) until the next load."""
+        self.state = "DEGRADED" if self.report is not None and self.report.rejected else "UP"
+        self.last_error = None
+
+    def failed(self, reason: str) -> None:
+        """The vendor failed a call (``reason`` is data-free)."""
+        self.state, self.last_error = "DEGRADED", reason
 
 
 class SourceRegistry:
@@ -138,16 +157,19 @@ class SourceRegistry:
         except Exception as exc:
             # An adapter bug must cost its own source, not the whole hub.
             state.state, state.last_error = "DOWN", f"adapter error ({type(exc).__name__})"
-            log.exception("source %s: unexpected error while opening", name)
+            log.error("source %s: unexpected error while opening: %s", name, safe_exception(exc))
             return False
         state.latency_ms = (time.perf_counter() - started) * 1000
-        state.state = "DEGRADED" if state.report.rejected else "UP"
+        state.answered()
         if state.report.problems:
             log.warning("source %s: %d row problems while loading", name, len(state.report.problems))
         return True
 
     async def fetch(self, source: str, request: FetchRequest) -> FetchResult:
-        """Ask one source; any failure comes back as a typed ``SourceError``."""
+        """Ask one source; any failure comes back as a typed ``SourceError``.
+
+        Only the vendor's failures change the source's health; the next call
+        it answers makes it healthy again."""
         adapter = self.adapters[source]
         self.calls += 1
         if self.record_requests:
@@ -157,17 +179,19 @@ class SourceRegistry:
         try:
             result = await adapter.fetch(request)
         except SourceError as exc:
-            state.state, state.last_error = "DEGRADED", exc.reason
+            if not isinstance(exc, _REQUEST_REFUSALS):
+                state.failed(exc.reason)
             raise
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             # An adapter bug must not become a 500 for the whole hub, nor leak
             # vendor data through a message: report the type of failure only.
-            state.state, state.last_error = "DEGRADED", f"adapter error ({type(exc).__name__})"
-            log.exception("source %s: unexpected adapter error", source)
+            state.failed(f"adapter error ({type(exc).__name__})")
+            log.error("source %s: unexpected adapter error: %s", source, safe_exception(exc))
             raise SourceUnavailable(source, f"adapter error ({type(exc).__name__})") from None
         state.latency_ms = (time.perf_counter() - started) * 1000
+        state.answered()
         return result
 
     async def aclose(self) -> None:

@@ -22,6 +22,7 @@ from hub.sdk import FetchRequest, fetch_every_page
 
 Key = tuple[str, str]  # (source, vendor id)
 STUDENT_ROLE = "student"
+NO_ONE = "homeroom:no-one"  # a vendor id no record has (to ask a question that matches nothing)
 TEACHING_ROLES = frozenset({"teacher", "aide"})
 
 
@@ -169,16 +170,23 @@ class Relationships:
         )
         return {str(r.person_id) for r in of_type(rows, Enrollment) if r.role in roles and self._current(r)}
 
-    async def opted_out(self, source: str, vendor_ids: Iterable[str]) -> frozenset[Key]:
+    async def opted_out(
+        self, source: str, vendor_ids: Iterable[str], *, always: bool = False
+    ) -> frozenset[Key]:
         """Which of these students opted out of directory information.
 
         Asked as a filter, so the flag itself is never fetched into the hub
         (it is a field most callers may not read). A source that cannot filter
         on it is read for the flag alone, which is dropped right here.
+        ``always``: ask even for no student (an id no record has), so that a
+        search costs the same upstream round trip whether or not it matched a
+        row the caller cannot see.
         """
         ids = tuple(sorted(set(vendor_ids)))
         if not ids:
-            return frozenset()
+            if not always:
+                return frozenset()
+            ids = (NO_ONE,)
         if "directory_opt_out" in self.registry.supported_filters(source, Entity.STUDENT):
             rows = await self.read(
                 source, Entity.STUDENT, [], ids=ids, filters={"directory_opt_out": ("true",)}

@@ -1,31 +1,42 @@
-"""Per-request row admission: which fetched rows the caller may see, and
-which of their fields are withheld.
+"""Per-request row admission: which fetched rows the caller may see, which of
+their fields are withheld, and which attributes to fetch for each of them.
 
 The policy gate decides per query (an access plan: for each Type.field, the
 relations under which it is readable). Here that decision is applied to rows
 with precomputed sets: per row, compute the caller's relations to it (set
-membership), look up the allowed fields for that relation set (memoised), and
-either keep the row as it is, mask it, or drop it. No Casbin call, no logging,
-and no dict copy per row.
+membership), look up what that relation set opens (memoised), and either keep
+the row as it is, mask it, or drop it. No Casbin call, no logging, and no dict
+copy per row.
+
+Reads happen in two steps so that an attribute is only ever asked for rows
+whose relation lets the caller read it: first the attributes that decide the
+relation (:meth:`Scope.first_fields`), then, per relation set, the attributes
+it opens (:meth:`Scope.to_fill`), asked by id for just those rows. When every
+row holds the same relations (a district admin, say), both steps are one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Protocol
 
 from graphql import GraphQLError
 
 from hub.federation.identity import IdentityMap
+from hub.federation.ids import decode_id
 from hub.federation.relations import Key, Relationships
 from hub.model import ENTITY_OF, Entity, Record
 from hub.model.catalogue import attributes_for, attributes_for_fields
+from hub.sdk import NAME_ATTRIBUTES
 
 RowRelations = Callable[[Record], frozenset[str]]
 
 
 class AccessPlanLike(Protocol):
     """What the scope needs of the policy gate's access plan."""
+
+    @property
+    def relations_by_type(self) -> Mapping[str, Mapping[str, frozenset[str]]]: ...
 
     def allowed_fields(self, type_name: str, relations: frozenset[str]) -> frozenset[str]: ...
 
@@ -74,13 +85,20 @@ _DECIDING_ATTRS: dict[Entity, dict[str, tuple[str, ...]]] = {
 }
 
 
-# The student each student-bound row belongs to: always read, so the audit can
+# The person each person-bound row is about: always read, so the audit can
 # name whose data left (it is cleared again where the caller may not read it).
+_PERSON_OF: dict[Entity, tuple[str, ...]] = {
+    Entity.SCORE: ("student_id",),
+    Entity.COURSE_GRADE: ("student_id",),
+    Entity.ATTENDANCE_EVENT: ("student_id",),
+    Entity.ENROLLMENT: ("person_id", "role"),
+}
 _STUDENT_OF: dict[Entity, str] = {
     Entity.SCORE: "student_id",
     Entity.COURSE_GRADE: "student_id",
     Entity.ATTENDANCE_EVENT: "student_id",
 }
+_PEOPLE = frozenset({Entity.STUDENT, Entity.TEACHER, Entity.GUARDIAN})
 
 
 def withheld_error() -> GraphQLError:
@@ -105,10 +123,13 @@ def masked_class(record_type: type[Record], type_name: str, denied: frozenset[st
     key = (record_type, denied, type_name)
     cls = _MASKED_CLASSES.get(key)
     if cls is None:
+        withheld_attrs: set[str] = set()
         namespace: dict[str, Any] = {"__slots__": (), "hub_denied": denied}
         for field_name in denied:
             for attribute in attributes_for(type_name, field_name):
                 namespace[attribute] = _withheld_property(attribute)
+                withheld_attrs.add(attribute)
+        namespace["hub_withheld_attrs"] = frozenset(withheld_attrs)
         cls = type(f"Withheld{record_type.__name__}", (record_type,), namespace)
         _MASKED_CLASSES[key] = cls
     return cls
@@ -119,38 +140,77 @@ def denied_fields(row: Record) -> frozenset[str]:
     return getattr(type(row), "hub_denied", _EMPTY)
 
 
+def readable_value(row: Record, attribute: str) -> Any:
+    """``row.attribute``, or ``None`` where it is withheld: for filters applied
+    in the hub, which must not match on what the caller may not read."""
+    if attribute in getattr(type(row), "hub_withheld_attrs", _EMPTY):
+        return None
+    return getattr(row, attribute, None)
+
+
 _EMPTY: frozenset[str] = frozenset()
 
 
-class _Admission:
-    """What to do with rows holding one particular relation set."""
+class Admission:
+    """What to do with rows holding one particular relation set (per request)."""
 
-    __slots__ = ("clear", "masked", "visible")
-    visible: bool
-    clear: tuple[str, ...]
-    masked: type[Record] | None
+    __slots__ = ("allowed", "denied", "disclosed", "fill", "noted", "people", "readable", "visible")
+
+    def __init__(self) -> None:
+        self.visible = False
+        # GraphQL fields this relation set opens (of those the operation reads).
+        self.allowed: frozenset[str] = _EMPTY
+        # The attributes behind ``allowed``: everything else is cleared.
+        self.readable: frozenset[str] = _EMPTY
+        # What such a row discloses when it leaves (selected and allowed).
+        self.disclosed: frozenset[str] = _EMPTY
+        # Attributes to fetch for such rows: of the fields the operation
+        # selects or filters on, those this relation set opens.
+        self.fill: frozenset[str] = _EMPTY
+        # Selected fields withheld on such rows (they raise FORBIDDEN_FIELD).
+        self.denied: frozenset[str] = _EMPTY
+        # Hub ids of the people whose rows with this admission left (audit).
+        self.people: set[str] = set()
+        self.noted = False
+
+
+Decided = list[tuple[Record, Admission]]
 
 
 class Scope:
-    """Applies one request's access plan to rows of every entity."""
+    """Applies one request's access plan to rows of every entity.
+
+    ``selected`` are the fields the operation reads, per type; ``filtered``
+    the fields its filter arguments compare (a filter matches only rows on
+    which the caller may read the field, so those are fetched where readable).
+    """
 
     everything: ClassVar[frozenset[str]] = frozenset(
         {"self", "guardian", "teacher", "school", "district", "directory"}
     )
 
     def __init__(
-        self, plan: AccessPlanLike, selected: dict[str, frozenset[str]], relationships: Relationships
+        self,
+        plan: AccessPlanLike,
+        selected: dict[str, frozenset[str]],
+        relationships: Relationships,
+        filtered: dict[str, frozenset[str]] | None = None,
     ) -> None:
         self.plan = plan
         self.selected = selected
+        self.filtered = filtered or {}
         self.relationships = relationships
         self._rules: dict[Entity, RowRelations] = {}
-        self._admissions: dict[tuple[Entity, frozenset[str]], _Admission] = {}
-        self._trivial: dict[Entity, bool] = {}
-        # For the audit: the students whose rows were admitted in this request
-        # (hub ids), and the fields of each type that rows carried out.
-        self.disclosed_students: set[str] = set()
+        self._constant: dict[Entity, frozenset[str] | None] = {}
+        self._admissions: dict[tuple[Entity, frozenset[str]], Admission] = {}
+        self._clears: dict[tuple[int, frozenset[str]], tuple[str, ...]] = {}
+        # For the audit: the fields of each type that admitted rows carried
+        # out (any row); per person, see :meth:`disclosed_people`.
         self.disclosed_fields: dict[str, set[str]] = {}
+        self._sealed: list[tuple[Entity, Admission]] = []
+        # Sealed rows (by identity) -> what :meth:`disclose` notes of them.
+        # (The row is held too, so that its id is not reused in this request.)
+        self._pending: dict[int, tuple[Record, Entity, Admission, str | None]] = {}
 
     # -- what to ask adapters --
 
@@ -158,92 +218,208 @@ class Scope:
         """Relations worth computing for ``entity`` rows in this query."""
         return self.plan.relations_for(entity.value)
 
-    def fetch_fields(self, entity: Entity, extra: frozenset[str] = _EMPTY) -> frozenset[str]:
-        """Attributes to ask adapters for: the selected, allowed fields' attributes,
-        the attributes that decide relations, and ``extra`` (e.g. a filter key)."""
-        type_name = entity.value
-        attrs = set(attributes_for_fields(type_name, self.selected.get(type_name, _EMPTY)))
+    def deciding_fields(self, entity: Entity) -> frozenset[str]:
+        """Attributes the relation tests of this query read on ``entity`` rows."""
         deciding = _DECIDING_ATTRS.get(entity, {})
+        attrs: set[str] = set()
         for relation in self.needed_relations(entity):
             attrs.update(deciding.get(relation, ()))
-        student_link = _STUDENT_OF.get(entity)
-        if student_link is not None:
-            attrs.add(student_link)
-        attrs.update(extra)
         return frozenset(attrs)
+
+    def decides_by_key(self, entity: Entity) -> bool:
+        """Whether a row's key alone decides the caller's relations to it (then
+        a look-up by id can be decided before anything is fetched)."""
+        return not self.deciding_fields(entity)
+
+    async def first_fields(self, entity: Entity, extra: frozenset[str] = _EMPTY) -> frozenset[str]:
+        """Attributes for the first read of ``entity`` rows: those deciding the
+        relation, the person the row is about, and ``extra`` (e.g. a link
+        attribute); when every row holds the same relations, also everything
+        they open, so one read is enough."""
+        await self._rule(entity)
+        attrs = set(self.deciding_fields(entity))
+        attrs.update(_PERSON_OF.get(entity, ()))
+        attrs.update(extra)
+        constant = self._constant.get(entity)
+        if constant is not None:
+            attrs.update(self.admission(entity, constant).fill)
+        return frozenset(attrs)
+
+    def to_fill(self, admission: Admission, first: frozenset[str]) -> frozenset[str]:
+        """Attributes still to fetch for rows with ``admission`` after a first
+        read of ``first``."""
+        return admission.fill - first
+
+    def full_fields(self, entity: Entity, extra: frozenset[str] = _EMPTY) -> frozenset[str]:
+        """Every attribute any visible row of ``entity`` may be read for in this
+        query (the union over relations): for tools that read in one step."""
+        type_name = entity.value
+        allowed = self.plan.allowed_fields(type_name, self.needed_relations(entity))
+        wanted = (self.selected.get(type_name, _EMPTY) | self.filtered.get(type_name, _EMPTY)) & allowed
+        return (
+            attributes_for_fields(type_name, wanted)
+            | self.deciding_fields(entity)
+            | frozenset(_PERSON_OF.get(entity, ()))
+            | extra
+        )
 
     # -- applying the plan to rows --
 
-    async def admit(self, entity: Entity, rows: Sequence[Record]) -> list[Record]:
-        """The rows the caller may see, masked where a field is withheld.
+    async def same_work_for_nothing(self, entity: Entity, source: str) -> None:
+        """For a batch with no row: the upstream question :meth:`decide` asks
+        of a non-empty one (whether students opted out of the directory), so
+        that no answer's timing says whether a hidden row matched."""
+        if (
+            entity is Entity.STUDENT
+            and self._constant.get(entity) is None
+            and "directory" in self.needed_relations(entity)
+        ):
+            await self.relationships.opted_out(source, (), always=True)
 
-        Rows are owned by this request (adapters return fresh records), so
-        masking changes them in place.
+    def reads_some_names_only(self, entity: Entity) -> bool:
+        """Whether a row of ``entity`` may be visible with only some of its
+        names readable (then a search is checked again in the hub)."""
+        names = frozenset(NAME_ATTRIBUTES)
+        return any(
+            not attributes_for_fields(entity.value, self.plan.allowed_fields(entity.value, frozenset({r})))
+            >= names
+            for r in self.needed_relations(entity)
+        )
+
+    async def prepare(self, entity: Entity) -> None:
+        """Work out the caller's relations for ``entity`` now (the same
+        upstream reads whether or not any row matches a search)."""
+        await self._rule(entity)
+
+    async def decide(
+        self, entity: Entity, rows: Sequence[Record], require: frozenset[str] = _EMPTY
+    ) -> Decided:
+        """The rows the caller may see, in order, each with its admission.
+
+        ``require``: GraphQL fields a row must be readable for (the fields a
+        filter of the request compared): rows where it is not are dropped.
+        Nothing is masked yet (see :meth:`seal`).
         """
         if not rows:
             return []
         rule = await self._rule(entity)
-        student_link = _STUDENT_OF.get(entity)
-        if self._trivial.get(entity):
-            self._note_students(entity, student_link, rows)
-            self.disclosed_fields.setdefault(entity.value, set()).update(
-                self.selected.get(entity.value, _EMPTY)
-            )
-            return list(rows)
+        constant = self._constant.get(entity)
+        if constant is not None:
+            admission = self.admission(entity, constant)
+            if not admission.visible or not require <= admission.allowed:
+                return []
+            return [(row, admission) for row in rows]
         if entity is Entity.STUDENT and "directory" in self.needed_relations(entity):
             await self._learn_opt_outs(rows)
         admissions = self._admissions
-        out: list[Record] = []
-        to_mask: list[tuple[Record, _Admission]] = []
+        out: Decided = []
         for row in rows:
             relations = rule(row)
-            admission = admissions.get((entity, relations))
-            if admission is None:
-                admission = self._admission(entity, type(row), relations)
-            if not admission.visible:
-                continue
-            out.append(row)
-            if admission.masked is not None:
-                to_mask.append((row, admission))
-        # Before masking, which may clear the student link.
-        self._note_students(entity, student_link, out)
-        for row, admission in to_mask:
-            for attribute in admission.clear:
-                setattr(row, attribute, None)
-            row.__class__ = admission.masked  # type: ignore[assignment]
+            admission = admissions.get((entity, relations)) or self.admission(entity, relations)
+            if admission.visible and (not require or require <= admission.allowed):
+                out.append((row, admission))
         return out
 
-    def _note_students(self, entity: Entity, student_link: str | None, rows: Sequence[Record]) -> None:
-        """Remember whose records this response may disclose (for the audit)."""
-        if entity is Entity.STUDENT:
-            self.disclosed_students.update(row.id for row in rows)
-        elif student_link is not None:
-            hub_id = self.relationships.identity.hub_id
-            self.disclosed_students.update(
-                hub_id(Entity.STUDENT, row.source, value)
-                for row in rows
-                if (value := getattr(row, student_link, None)) is not None
-            )
+    def seal(self, entity: Entity, decided: Decided, first: frozenset[str]) -> list[Record]:
+        """Mask the decided rows (clear what was read only to decide, make
+        withheld fields raise) and remember, for the audit, whom each row is
+        about; :meth:`disclose` counts the rows that are really returned.
 
-    def _admission(self, entity: Entity, record_type: type[Record], relations: frozenset[str]) -> _Admission:
+        Rows are owned by this request (adapters return fresh records), so
+        masking changes them in place.
+        """
+        person = _person_key(entity, self.relationships.identity)
+        type_name = entity.value
+        clears = self._clears
+        pending = self._pending
+        out: list[Record] = []
+        for row, admission in decided:
+            out.append(row)
+            # Before masking, which may clear the person link.
+            pending[id(row)] = (row, entity, admission, person(row) if person is not None else None)
+            key = (id(admission), first)
+            clear = clears.get(key)
+            if clear is None:
+                clear = clears[key] = tuple(sorted(first - admission.readable))
+            for attribute in clear:
+                setattr(row, attribute, None)
+            if admission.denied:
+                row.__class__ = masked_class(type(row), type_name, admission.denied)
+        return out
+
+    def disclose(self, rows: Iterable[Record]) -> None:
+        """Note, for the audit, that ``rows`` (sealed by this scope) leave in
+        the response: their fields and whom they are about. Rows read but not
+        returned (a page's window, a filter in a resolver) are never noted."""
+        pending = self._pending
+        for row in rows:
+            entry = pending.get(id(row))
+            if entry is None or entry[0] is not row:
+                continue
+            _, entity, admission, who = entry
+            if who is not None:
+                admission.people.add(who)
+            if not admission.noted:
+                admission.noted = True
+                self._sealed.append((entity, admission))
+                self.disclosed_fields.setdefault(entity.value, set()).update(admission.disclosed)
+
+    async def admit(self, entity: Entity, rows: Sequence[Record]) -> list[Record]:
+        """Decide, seal and disclose rows read in one step with :meth:`full_fields`."""
+        out = self.seal(entity, await self.decide(entity, rows), self.full_fields(entity))
+        self.disclose(out)
+        return out
+
+    def exact(self, entity: Entity, require: frozenset[str] = _EMPTY) -> bool:
+        """Whether every row of ``entity`` a source matches is visible as it
+        is (known after :meth:`prepare`); only then is a source's total count
+        the caller's."""
+        constant = self._constant.get(entity)
+        if constant is None:
+            return False
+        admission = self.admission(entity, constant)
+        return admission.visible and require <= admission.allowed
+
+    def unfiltered(self, entity: Entity) -> bool:
+        """Whether every row of ``entity`` passes (see :meth:`exact`)."""
+        return self.exact(entity)
+
+    def disclosed_people(self) -> dict[str, dict[str, frozenset[str]]]:
+        """Per person (hub id of a student, teacher or guardian), the fields of
+        each type that left about them: their own record's, and those of rows
+        about them (scores, grades, attendance, enrollments)."""
+        out: dict[str, dict[str, set[str]]] = {}
+        for entity, admission in self._sealed:
+            if not admission.disclosed:
+                continue
+            for person in admission.people:
+                out.setdefault(person, {}).setdefault(entity.value, set()).update(admission.disclosed)
+        return {person: {t: frozenset(f) for t, f in types.items()} for person, types in out.items()}
+
+    @property
+    def disclosed_students(self) -> set[str]:
+        """Hub ids of the students whose data left (for the audit)."""
+        return {person for person in self.disclosed_people() if _is_student_id(person)}
+
+    def admission(self, entity: Entity, relations: frozenset[str]) -> Admission:
+        """What rows of ``entity`` holding ``relations`` show (memoised)."""
+        cached = self._admissions.get((entity, relations))
+        if cached is not None:
+            return cached
         type_name = entity.value
         selected = self.selected.get(type_name, _EMPTY)
         allowed = self.plan.allowed_fields(type_name, relations)
-        admission = _Admission()
+        admission = Admission()
         admission.visible = bool(relations & self.plan.relations_for(type_name)) and (
             not selected or bool(allowed & selected)
         )
-        admission.masked = None
-        admission.clear = ()
         if admission.visible:
-            self.disclosed_fields.setdefault(type_name, set()).update(selected & allowed)
-            fetched = self.fetch_fields(entity)
-            readable = attributes_for_fields(type_name, allowed)
-            clear = tuple(sorted(fetched - readable))
-            denied = selected - allowed
-            if clear or denied:
-                admission.clear = clear
-                admission.masked = masked_class(record_type, type_name, frozenset(denied))
+            admission.allowed = allowed
+            admission.readable = attributes_for_fields(type_name, allowed)
+            admission.disclosed = selected & allowed
+            wanted = (selected | self.filtered.get(type_name, _EMPTY)) & allowed
+            admission.fill = attributes_for_fields(type_name, wanted)
+            admission.denied = selected - allowed
         self._admissions[(entity, relations)] = admission
         return admission
 
@@ -255,28 +431,44 @@ class Scope:
         for source, vendor_ids in by_source.items():
             self.relationships.opted_out_seen |= await self.relationships.opted_out(source, vendor_ids)
 
-    def unfiltered(self, entity: Entity) -> bool:
-        """Whether every row of ``entity`` passes unchanged (known after the
-        first :meth:`admit`); only then is a source's total count the caller's."""
-        return self._trivial.get(entity, False)
-
     async def _rule(self, entity: Entity) -> RowRelations:
         rule = self._rules.get(entity)
         if rule is None:
             rule, constant = await row_relations(entity, self.needed_relations(entity), self.relationships)
             self._rules[entity] = rule
-            if constant is not None:
-                # Every row holds the same relations: decide once for all rows.
-                type_name = entity.value
-                selected = self.selected.get(type_name, _EMPTY)
-                allowed = self.plan.allowed_fields(type_name, constant)
-                unreadable = self.fetch_fields(entity) - attributes_for_fields(type_name, allowed)
-                self._trivial[entity] = (
-                    bool(constant & self.plan.relations_for(type_name))
-                    and selected <= allowed
-                    and not unreadable
-                )
+            self._constant[entity] = constant
         return rule
+
+
+def _is_student_id(hub_id: str) -> bool:
+    decoded = decode_id(hub_id)
+    return decoded is not None and decoded.entity is Entity.STUDENT
+
+
+def _person_key(entity: Entity, identity: IdentityMap) -> Callable[[Record], str | None] | None:
+    """How to name the person a row of ``entity`` is about (hub id), if any."""
+    if entity in _PEOPLE:
+        return lambda row: row.id or None
+    link = _STUDENT_OF.get(entity)
+    hub_id = identity.hub_id
+    if link is not None:
+
+        def student(row: Record) -> str | None:
+            value = getattr(row, link, None)
+            return hub_id(Entity.STUDENT, row.source, value) if value else None
+
+        return student
+    if entity is Entity.ENROLLMENT:
+
+        def enrolled(row: Record) -> str | None:
+            value = getattr(row, "person_id", None)
+            if not value:
+                return None
+            kind = Entity.STUDENT if getattr(row, "role", None) == "student" else Entity.TEACHER
+            return hub_id(kind, row.source, value)
+
+        return enrolled
+    return None
 
 
 # Which entity a link attribute points at: merged records are compared by
@@ -501,12 +693,22 @@ def entity_of(row: Record) -> Entity:
 
 
 async def relations_to_record(
-    rel: Relationships, entity: Entity, source: str, vendor_id: str, needed: frozenset[str]
+    rel: Relationships,
+    entity: Entity,
+    source: str,
+    vendor_id: str,
+    needed: frozenset[str],
+    *,
+    directory: bool = False,
 ) -> frozenset[str]:
     """The caller's relations (among ``needed``) to one record, read
     internally: used to authorise questions *about* a record, such as who
-    looked at a student, without disclosing the record itself."""
-    needed = needed - {"directory"}  # never grounds for questions about a record
+    looked at a student or who is enrolled in a section, without disclosing
+    the record itself. ``directory`` counts only where asked for (listing a
+    section's students may be open to the directory; who looked at a student
+    never is)."""
+    if not directory:
+        needed = needed - {"directory"}
     if not needed or source not in rel.registry.adapters:
         return frozenset()
     attrs: set[str] = set()
@@ -519,5 +721,7 @@ async def relations_to_record(
         return frozenset()
     row = rows[0]
     row.source = source
+    if entity is Entity.STUDENT and "directory" in needed:
+        rel.opted_out_seen |= await rel.opted_out(source, [vendor_id])
     rule, _ = await row_relations(entity, needed, rel)
     return rule(row)

@@ -40,12 +40,13 @@ from hub.policy.suite import (
     run_cases,
     run_suite,
 )
-from hub.policy.walker import OperationNotFound, collect_fields
+from hub.policy.walker import ArgumentReads, OperationNotFound, collect_argument_reads, collect_fields
 
 __all__ = [
     "ACTIONS",
     "RELATIONS",
     "AccessPlan",
+    "ArgumentReads",
     "CaseResult",
     "Catalogue",
     "CheckReport",
@@ -71,6 +72,7 @@ __all__ = [
     "catalogue_entries",
     "catalogue_from_schema",
     "check_policy",
+    "collect_argument_reads",
     "collect_fields",
     "default_policy_dir",
     "diff_grants",

@@ -20,6 +20,8 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
+    NullValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
     VariableNode,
@@ -29,6 +31,11 @@ from graphql import (
 from graphql.language import DirectiveNode
 
 _INTROSPECTION_FIELDS = frozenset({"__typename", "__schema", "__type"})
+
+
+ArgumentReads = Mapping[tuple[str, str, str, str | None], tuple[str, tuple[str, ...]]]
+"""(Type, field, argument, input field or None) -> (Type, fields) a filter
+argument compares: filtering on a field reads it, so the policy decides it."""
 
 
 class OperationNotFound(ValueError):
@@ -60,6 +67,28 @@ def collect_fields(
     return {name: frozenset(fields) for name, fields in sorted(walk.selected.items())}
 
 
+def collect_argument_reads(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    reads: ArgumentReads,
+    operation_name: str | None = None,
+    variables: Mapping[str, Any] | None = None,
+) -> dict[str, frozenset[str]]:
+    """Type name -> fields that the operation's filter arguments compare
+    (per ``reads``), for arguments given a value (literally or by variable).
+
+    A variable the request does not supply counts as given when its
+    definition has a default: the walk errs towards deciding more.
+    """
+    operation = _operation(document, operation_name)
+    root = schema.get_root_type(operation.operation)
+    if root is None:
+        raise OperationNotFound(f"the schema has no {operation.operation.value} type")
+    walk = _Walk(schema, document, operation, variables or {}, reads)
+    walk.selection_set(frozenset({root}), operation.selection_set)
+    return {name: frozenset(fields) for name, fields in sorted(walk.argument_reads.items())}
+
+
 def _operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode:
     operations = [node for node in document.definitions if isinstance(node, OperationDefinitionNode)]
     if operation_name is None:
@@ -81,8 +110,17 @@ class _Walk:
         document: DocumentNode,
         operation: OperationDefinitionNode,
         variables: Mapping[str, Any],
+        reads: ArgumentReads | None = None,
     ) -> None:
         self.schema = schema
+        self.reads = reads or {}
+        self.variables = dict(variables)
+        self.defaulted = {
+            definition.variable.name.value
+            for definition in operation.variable_definitions or ()
+            if not isinstance(definition.default_value, NullValueNode | None)
+        }
+        self.argument_reads: dict[str, set[str]] = {}
         self.fragments = {
             node.name.value: node for node in document.definitions if isinstance(node, FragmentDefinitionNode)
         }
@@ -125,10 +163,42 @@ class _Walk:
             if definition is None:
                 continue
             self.selected.setdefault(object_type.name, set()).add(name)
+            if self.reads and node.arguments:
+                self.arguments(object_type.name, name, node)
             if node.selection_set is not None:
                 children |= self.possible_types(get_named_type(definition.type))
         if node.selection_set is not None:
             self.selection_set(frozenset(children), node.selection_set)
+
+    def arguments(self, type_name: str, field_name: str, node: FieldNode) -> None:
+        """Note the fields the given filter arguments of ``node`` compare."""
+        for argument in node.arguments or ():
+            name = argument.name.value
+            value = argument.value
+            keys: list[str | None]
+            if isinstance(value, ObjectValueNode):
+                keys = [item.name.value for item in value.fields if self.given(item.value)]
+            elif isinstance(value, VariableNode) and isinstance(self.variables.get(value.name.value), dict):
+                keys = [k for k, v in self.variables[value.name.value].items() if v is not None]
+            elif self.given(value):
+                keys = [key for (t, f, a, key) in self.reads if (t, f, a) == (type_name, field_name, name)]
+            else:
+                continue
+            for key in (None, *keys):
+                read = self.reads.get((type_name, field_name, name, key))
+                if read is not None:
+                    self.argument_reads.setdefault(read[0], set()).update(read[1])
+
+    def given(self, value: Any) -> bool:
+        """Whether an argument value is given (not null, not a missing variable)."""
+        if isinstance(value, NullValueNode):
+            return False
+        if isinstance(value, VariableNode):
+            name = value.name.value
+            return self.variables.get(name) is not None or (
+                name not in self.variables and name in self.defaulted
+            )
+        return True
 
     def narrow(
         self, types: frozenset[GraphQLObjectType], condition: str | None

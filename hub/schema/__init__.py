@@ -11,6 +11,8 @@ from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.types import ExecutionContext
 
+from hub.logsafe import safe_text
+from hub.schema.cost import CostLimit
 from hub.schema.gate import PolicyGate
 from hub.schema.root import Query
 from hub.schema.types import Enrollment, Guardian, Student, Teacher
@@ -34,10 +36,11 @@ class HubSchema(strawberry.Schema):
         for error in errors:
             original = error.original_error
             if original is not None and not isinstance(original, GraphQLError):
+                # The path holds the caller's aliases: capped like any caller text.
                 log.error(
                     "resolver failed: %s at %s",
                     type(original).__name__,
-                    ".".join(str(p) for p in error.path or ()),
+                    safe_text(".".join(str(p) for p in error.path or ()), limit=200),
                 )
 
 
@@ -49,13 +52,17 @@ def build_schema(
     gate: bool = True,
     extra_extensions: Sequence[Any] = (),
 ) -> HubSchema:
-    """The hub schema with its limits and (unless ``gate=False``) the policy gate."""
+    """The hub schema with its limits (depth, aliases, tokens, cost) and (unless
+    ``gate=False``) the policy gate."""
     # Factories, not instances: strawberry builds extensions per request, and
     # a shared instance would share its execution context between requests.
     extensions: list[Any] = [
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: QueryDepthLimiter(max_depth=max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        # Reads its limits from the request's hub settings and the caller's
+        # roles, during validation: a refused operation never reaches the gate.
+        CostLimit,
     ]
     if gate:
         extensions.append(PolicyGate)

@@ -4,6 +4,7 @@ field the caller may read under no relation."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any
@@ -14,8 +15,9 @@ from strawberry.extensions import SchemaExtension
 
 from hub.federation.access import DataAccess
 from hub.federation.scope import Scope
-from hub.policy import build_plan, collect_fields
+from hub.policy import AccessPlan, build_plan, collect_argument_reads, collect_fields
 from hub.schema.context import HubContext
+from hub.schema.filters import ANY_OF, FILTER_READS
 
 FORBIDDEN = "FORBIDDEN"
 
@@ -40,7 +42,14 @@ class PolicyGate(SchemaExtension):
             collect_fields(schema, document, execution.operation_name, execution.variables),
             hub.catalogue,
         )
-        plan = build_plan(engine, ctx.principal.roles, selected, hub.catalogue)
+        filtered = collect_argument_reads(
+            schema, document, FILTER_READS, execution.operation_name, execution.variables
+        )
+        plan = _forgive_any_of(
+            build_plan(engine, ctx.principal.roles, _merged(selected, filtered), hub.catalogue),
+            selected,
+            filtered,
+        )
         ctx.plan = plan
         if plan.forbidden:
             for entry in plan.forbidden:
@@ -49,8 +58,41 @@ class PolicyGate(SchemaExtension):
             execution.result = GraphQLExecutionResult(data=None, errors=[forbidden_error(plan.forbidden)])
             yield
             return
-        ctx.data = DataAccess(hub.registry, Scope(plan, selected, ctx.relationships), hub.identity)
+        ctx.data = DataAccess(
+            hub.registry,
+            Scope(plan, selected, ctx.relationships, filtered),
+            hub.identity,
+            hints=hub.resume_hints,
+            subject=ctx.principal.subject,
+        )
         yield
+
+
+def _merged(*selections: Mapping[str, frozenset[str]]) -> dict[str, frozenset[str]]:
+    out: dict[str, frozenset[str]] = {}
+    for selection in selections:
+        for type_name, fields in selection.items():
+            out[type_name] = out.get(type_name, frozenset()) | fields
+    return out
+
+
+def _forgive_any_of(
+    plan: AccessPlan, selected: Mapping[str, frozenset[str]], filtered: Mapping[str, frozenset[str]]
+) -> AccessPlan:
+    """A search over names is refused only when no name it compares is
+    readable: drop from ``forbidden`` the names of a group with a readable one
+    (unless the operation also selects them, which counts on its own)."""
+    if not plan.forbidden:
+        return plan
+    forgiven: set[str] = set()
+    for type_name, group in ANY_OF.items():
+        compared = {f"{type_name}.{name}" for name in filtered.get(type_name, frozenset())} & group
+        unreadable = compared & set(plan.forbidden)
+        if unreadable and unreadable != compared:
+            forgiven |= {f for f in unreadable if f.partition(".")[2] not in selected.get(type_name, ())}
+    if not forgiven:
+        return plan
+    return dataclasses.replace(plan, forbidden=tuple(f for f in plan.forbidden if f not in forgiven))
 
 
 @cache

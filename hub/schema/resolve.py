@@ -116,10 +116,13 @@ def check_first(first: int | None, info: Info[Any, Any]) -> int:
 def paginate(
     rows: Sequence[Record], first: int | None, after: str | None, info: Info[Any, Any]
 ) -> Connection:
-    """Slice ``rows`` as a connection page."""
+    """Slice ``rows`` as a connection page (and disclose the page's rows)."""
     first = check_first(first, info)
     start = _offset_of(after)
     window = rows[start : start + first]
+    # Only the rows of the window leave: they alone are disclosed (the rows
+    # were read with ``disclose=False``).
+    data(info).disclose(window)
     edges = [Edge(row, _offset_cursor(start + i + 1)) for i, row in enumerate(window)]
     end = start + len(window)
     return Connection(edges, PageState(end < len(rows), edges[-1].cursor if edges else None), len(rows))

@@ -10,6 +10,7 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from hub.federation.access import Page
+from hub.federation.clock import is_current
 from hub.federation.ids import decode_id
 from hub.federation.relations import Key
 from hub.federation.scope import relations_to_record
@@ -173,21 +174,54 @@ class Viewer:
 
 
 async def _section_member_ids(info: Info, section_hub_id: str, roles: tuple[str, ...]) -> tuple[str, ...]:
+    """The members of a section, as far as the caller may list them: only
+    where the caller may read ``Section.students`` of that section (else none,
+    the same answer as for a section that does not exist)."""
     decoded = decode_id(section_hub_id)
     if decoded is None or decoded.entity is not Entity.SECTION:
         return ()
-    enrollments = await data(info).enrollments("section_id", decoded.source, decoded.vendor_id)
-    return tuple(dict.fromkeys(e.person_id for e in enrollments if e.role in roles and e.person_id))
+    access = data(info)
+    if not await access.may_read(Entity.SECTION, decoded.source, decoded.vendor_id, "students"):
+        return ()
+    enrollments = await access.enrollments("section_id", decoded.source, decoded.vendor_id)
+    # Who is enrolled now, as ``Section.students`` lists them by default.
+    rel = context(info).relationships
+    return tuple(
+        dict.fromkeys(
+            e.person_id
+            for e in enrollments
+            if e.role in roles
+            and e.person_id
+            and is_current(e.begin_date, e.end_date, rel.today, rel.grace_days)
+        )
+    )
 
 
 async def _teacher_section_ids(info: Info, teacher_hub_id: str) -> tuple[str, ...]:
+    """A teacher's sections, as far as the caller may read ``Teacher.sections``."""
     decoded = decode_id(teacher_hub_id)
     if decoded is None or decoded.entity is not Entity.TEACHER:
         return ()
-    enrollments = await data(info).enrollments("person_id", decoded.source, decoded.vendor_id)
+    access = data(info)
+    if not await access.may_read(Entity.TEACHER, decoded.source, decoded.vendor_id, "sections"):
+        return ()
+    enrollments = await access.enrollments("person_id", decoded.source, decoded.vendor_id)
     return tuple(
         dict.fromkeys(e.section_id for e in enrollments if e.role in TEACHING_ROLES and e.section_id)
     )
+
+
+MAX_SEARCH = 200
+
+
+def _search_term(text: str) -> str | None:
+    """The words of a search; a blank search filters nothing."""
+    if len(text) > MAX_SEARCH:
+        raise GraphQLError(
+            f"search must be at most {MAX_SEARCH} characters", extensions={"code": "BAD_USER_INPUT"}
+        )
+    words = text.split()
+    return " ".join(words) if words else None
 
 
 def _vendor_filter(hub_id: str | None, entity: Entity) -> tuple[str, ...] | None:
@@ -214,7 +248,14 @@ class Query:
     async def student(self, info: Info, id: strawberry.ID) -> Student | None:
         found = await _by_hub_id(info, id, Entity.STUDENT)
         if found is None:
-            context(info).disclosures.refused("NOT_FOUND", type_name="Student", student_ids=[str(id)])
+            # Recorded under the canonical id, where the student's log is read
+            # (an alias is the same student); an id naming no student names no one.
+            decoded = decode_id(id)
+            asked: list[str] = []
+            if decoded is not None and decoded.entity is Entity.STUDENT:
+                identity = context(info).relationships.identity
+                asked.append(identity.hub_id(Entity.STUDENT, decoded.source, decoded.vendor_id))
+            context(info).disclosures.refused("NOT_FOUND", type_name="Student", student_ids=asked)
             raise _not_found("student")
         return found
 
@@ -226,20 +267,35 @@ class Query:
         after: str | None = None,
         filter: StudentFilter | None = None,
     ) -> StudentConnection:
+        # A filter matches only rows on which the caller may read what it
+        # compares (``require``); search compares the names the caller may read.
         filters: dict[str, tuple[str, ...]] = {}
+        require: set[str] = set()
         ids: tuple[str, ...] | None = None
+        search: str | None = None
         if filter is not None:
             if (school := _vendor_filter(filter.school_id, Entity.ORGANIZATION)) is not None:
                 filters["school_id"] = school
-            if filter.grade_level:
+                require.add("school")
+            if filter.grade_level is not None:
                 filters["grade_level"] = (filter.grade_level,)
-            if filter.search:
-                filters["search"] = (filter.search,)
+                require.add("gradeLevel")
+            if filter.search is not None:
+                search = _search_term(filter.search)
             if filter.section_id is not None:
                 ids = await _section_member_ids(info, filter.section_id, ("student",))
                 if not ids:
                     return Connection([], PageState(False, None), 0)
-        return await _page(info, Entity.STUDENT, first, after, filters=filters, ids=ids)
+        return await _page(
+            info,
+            Entity.STUDENT,
+            first,
+            after,
+            filters=filters,
+            ids=ids,
+            require=frozenset(require),
+            search=search,
+        )
 
     @strawberry.field
     async def section(self, info: Info, id: strawberry.ID) -> Section | None:
@@ -257,17 +313,22 @@ class Query:
         filter: SectionFilter | None = None,
     ) -> SectionConnection:
         filters: dict[str, tuple[str, ...]] = {}
+        require: set[str] = set()
         ids: tuple[str, ...] | None = None
         if filter is not None:
             if (school := _vendor_filter(filter.school_id, Entity.ORGANIZATION)) is not None:
                 filters["school_id"] = school
+                require.add("school")
             if (term := _vendor_filter(filter.term_id, Entity.ACADEMIC_SESSION)) is not None:
                 filters["term_ids"] = term
+                require.add("terms")
             if filter.teacher_id is not None:
                 ids = await _teacher_section_ids(info, filter.teacher_id)
                 if not ids:
                     return Connection([], PageState(False, None), 0)
-        return await _page(info, Entity.SECTION, first, after, filters=filters, ids=ids)
+        return await _page(
+            info, Entity.SECTION, first, after, filters=filters, ids=ids, require=frozenset(require)
+        )
 
     @strawberry.field
     async def teacher(self, info: Info, id: strawberry.ID) -> Teacher | None:
@@ -323,12 +384,19 @@ class Query:
         decoded = decode_id(student_id)
         granted = ctx.plan.relations_by_type.get("Query", {}).get("accessLog", frozenset())
         relations: frozenset[str] = frozenset()
+        canonical_id: str | None = None
         if decoded is not None and decoded.entity is Entity.STUDENT:
+            # An alias (the student's id in another source) reads the log of the
+            # canonical id, the one every disclosure about them is recorded under.
+            identity = ctx.relationships.identity
+            source, vendor_id = identity.canonical(Entity.STUDENT, decoded.source, decoded.vendor_id)
+            canonical_id = identity.hub_id(Entity.STUDENT, source, vendor_id)
             relations = await relations_to_record(
-                ctx.relationships, Entity.STUDENT, decoded.source, decoded.vendor_id, granted
+                ctx.relationships, Entity.STUDENT, source, vendor_id, granted
             )
-        if not relations & granted:
-            ctx.disclosures.refused("NOT_FOUND", type_name="Student", student_ids=[str(student_id)])
+        if canonical_id is None or not relations & granted:
+            asked = [canonical_id] if canonical_id is not None else []
+            ctx.disclosures.refused("NOT_FOUND", type_name="Student", student_ids=asked)
             raise _not_found("student")
         selected = ctx.plan.relations_by_type.get("Disclosure", {})
         denied = sorted(f"Disclosure.{name}" for name, allowed in selected.items() if not allowed & relations)
@@ -338,11 +406,10 @@ class Query:
                 extensions={"code": "FORBIDDEN", "fields": denied},
             )
         try:
-            page = await audit.disclosures_for(str(student_id), first=check_first(first, info), after=after)
+            page = await audit.disclosures_for(canonical_id, first=check_first(first, info), after=after)
         except ValueError as exc:
             raise GraphQLError(str(exc), extensions={"code": "BAD_USER_INPUT"}) from None
-        ctx.disclosures.fields("Query", ["accessLog"])
-        ctx.disclosures.student(str(student_id))
+        ctx.disclosures.person(canonical_id, {"Query": ["accessLog"]})
         return DisclosureConnection(
             edges=[
                 DisclosureEdge(

@@ -15,7 +15,7 @@ import strawberry
 from strawberry.types import Info
 
 from hub.federation.clock import is_current
-from hub.federation.scope import entity_of
+from hub.federation.scope import entity_of, readable_value
 from hub.model import Entity, Record, of_type
 from hub.model import records as m
 from hub.schema.enums import AttendanceStatus, EnrollmentRole, OrgType, ScoreStatus, SessionType
@@ -144,10 +144,10 @@ async def _enrolled_sections(
     access = data(info)
     enrollments = await access.enrollments_of("person_id", root)
     keys = [(e.source, e.section_id) for e in enrollments if e.role in roles and e.section_id]
-    sections = of_type(await access.many_keys(Entity.SECTION, keys), m.Section)
+    sections = of_type(await access.many_keys(Entity.SECTION, keys, disclose=False), m.Section)
     term = vendor_id_of(term_id, Entity.ACADEMIC_SESSION, root.source)
     if term is not None:
-        sections = [s for s in sections if term in s.term_ids]
+        sections = [s for s in sections if term in (readable_value(s, "term_ids") or ())]
     return list(sections)
 
 
@@ -197,7 +197,7 @@ class Student(Person):
     ) -> ScoreConnection:
         if withheld(root, "scores", info):
             return empty_connection()
-        rows = of_type(await data(info).linked_to(Entity.SCORE, "student_id", root), m.Score)
+        rows = of_type(await data(info).linked_to(Entity.SCORE, "student_id", root, disclose=False), m.Score)
         section = vendor_id_of(section_id, Entity.SECTION, root.source)
         if section is not None:
             rows = [r for r in rows if r.section_id == section]
@@ -210,12 +210,13 @@ class Student(Person):
         if withheld(root, "courseGrades", info):
             return []
         rows = of_type(
-            await data(info).linked_to(Entity.COURSE_GRADE, "student_id", root),
+            await data(info).linked_to(Entity.COURSE_GRADE, "student_id", root, disclose=False),
             m.CourseGrade,
         )
         term = vendor_id_of(term_id, Entity.ACADEMIC_SESSION, root.source)
         if term is not None:
-            rows = [r for r in rows if r.term_id == term]
+            rows = [r for r in rows if readable_value(r, "term_id") == term]
+        data(info).disclose(rows)
         return rows
 
     @strawberry.field
@@ -229,15 +230,18 @@ class Student(Person):
         if withheld(root, "attendance", info):
             return []
         rows = of_type(
-            await data(info).linked_to(Entity.ATTENDANCE_EVENT, "student_id", root),
+            await data(info).linked_to(Entity.ATTENDANCE_EVENT, "student_id", root, disclose=False),
             m.AttendanceEvent,
         )
-        return [
-            r
-            for r in rows
-            if (from_ is None or (r.date is not None and r.date >= from_))
-            and (to is None or (r.date is not None and r.date <= to))
-        ]
+        if from_ is not None or to is not None:
+            dated = [(r, readable_value(r, "date")) for r in rows]
+            rows = [
+                r
+                for r, date in dated
+                if date is not None and (from_ is None or date >= from_) and (to is None or date <= to)
+            ]
+        data(info).disclose(rows)
+        return rows
 
 
 @strawberry.type
@@ -280,7 +284,13 @@ class Guardian(Person):
 
 
 async def _section_people(
-    root: Record, info: Info, roles: tuple[str, ...], entity: Entity, include_inactive: bool = True
+    root: Record,
+    info: Info,
+    roles: tuple[str, ...],
+    entity: Entity,
+    include_inactive: bool = True,
+    *,
+    disclose: bool = True,
 ) -> list[Record]:
     access = data(info)
     enrollments = await access.enrollments_of("section_id", root)
@@ -289,7 +299,7 @@ async def _section_people(
         today, grace = ctx.relationships.today, ctx.relationships.grace_days
         enrollments = [e for e in enrollments if is_current(e.begin_date, e.end_date, today, grace)]
     keys = [(e.source, e.person_id) for e in enrollments if e.role in roles and e.person_id]
-    return await access.many_keys(entity, keys)
+    return await access.many_keys(entity, keys, disclose=disclose)
 
 
 @strawberry.type
@@ -335,7 +345,9 @@ class Section(Node):
         period ago still counts); ``includeInactive`` adds past enrollments."""
         if withheld(root, "students", info):
             return empty_connection()
-        rows = await _section_people(root, info, (STUDENT_ROLE,), Entity.STUDENT, include_inactive)
+        rows = await _section_people(
+            root, info, (STUDENT_ROLE,), Entity.STUDENT, include_inactive, disclose=False
+        )
         return paginate(rows, first, after, info)
 
     @strawberry.field
@@ -350,11 +362,11 @@ class Section(Node):
         if withheld(root, "assignments", info):
             return empty_connection()
         rows = of_type(
-            await data(info).linked_to(Entity.ASSIGNMENT, "section_id", root),
+            await data(info).linked_to(Entity.ASSIGNMENT, "section_id", root, disclose=False),
             m.Assignment,
         )
         if due_after is not None:
-            rows = [r for r in rows if _after(r.due_date, due_after)]
+            rows = [r for r in rows if _after(readable_value(r, "due_date"), due_after)]
         return paginate(rows, first, after, info)
 
     @strawberry.field
@@ -408,7 +420,7 @@ class Assignment(Node):
     ) -> ScoreConnection:
         if withheld(root, "scores", info):
             return empty_connection()
-        rows = await data(info).linked_to(Entity.SCORE, "assignment_id", root)
+        rows = await data(info).linked_to(Entity.SCORE, "assignment_id", root, disclose=False)
         return paginate(rows, first, after, info)
 
     @strawberry.field

@@ -38,9 +38,11 @@ from hub.sdk._errors import (
 )
 from hub.sdk._report import LoadReport, RowProblem
 from hub.sdk._request import FetchRequest, FetchResult, fetch_every_page, filter_value, matches
+from hub.sdk._search import NAME_ATTRIBUTES, name_matches
 from hub.sdk._simulator import SIMULATOR_ENTRY_POINT_GROUP, SimulatorOptions, SimulatorSpec, env_prefix
 
 __all__ = [
+    "NAME_ATTRIBUTES",
     "RECORD_TYPES",
     "SIMULATOR_ENTRY_POINT_GROUP",
     "AcademicSession",
@@ -80,5 +82,6 @@ __all__ = [
     "fetch_every_page",
     "filter_value",
     "matches",
+    "name_matches",
     "read_secret",
 ]

@@ -1,7 +1,9 @@
 """Engines for the store: SQLite (the zero set-up default) and PostgreSQL.
 
-Both are used through SQLAlchemy's asyncio layer. SQLite runs in WAL mode with
-a busy timeout, so readers never block the single writer and a second process
+Both are used through SQLAlchemy's asyncio layer. A SQLite file is created
+readable by its owner only (0600; SQLite gives its -wal and -shm files the
+same mode), as it holds who read which student's record. SQLite runs in WAL
+mode with a busy timeout, so readers never block the single writer and a second process
 (``homeroom audit verify`` beside ``serve``) waits instead of failing. Writers
 that must be serialised (the audit chain) open their transaction with
 ``BEGIN IMMEDIATE``: the write lock is taken before anything is read, so two
@@ -10,6 +12,7 @@ writers cannot both read the same chain head.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -123,7 +126,10 @@ def create_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
         connect_args = dict(kwargs.pop("connect_args", {}))
         connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
         engine = create_async_engine(parsed, connect_args=connect_args, **kwargs)
-        _configure_sqlite(engine, in_memory=sqlite_path(parsed) is None)
+        path = sqlite_path(parsed)
+        _configure_sqlite(engine, in_memory=path is None)
+        if path is not None:
+            _create_private_on_connect(engine, path)
         return engine
     if backend == "postgresql":
         if parsed.get_driver_name() != "asyncpg":
@@ -136,6 +142,21 @@ def create_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
         f"unsupported database {backend!r} in {redact_url(parsed)}: "
         "use sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER@HOST/DB"
     )
+
+
+def _create_private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 unless it exists (its mode is then
+    left alone). A missing folder is left for SQLite to report."""
+    with contextlib.suppress(FileExistsError, FileNotFoundError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def _create_private_on_connect(engine: AsyncEngine, path: Path) -> None:
+    # Before the driver opens the file, so SQLite never creates it with the
+    # process's umask (0644 usually: readable by every local user).
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _before_connect(_dialect: Any, _record: Any, _cargs: Any, _cparams: Any) -> None:
+        _create_private_file(path)
 
 
 def _configure_sqlite(engine: AsyncEngine, *, in_memory: bool) -> None:

@@ -71,12 +71,19 @@ metadata = Base.metadata
 
 
 class AuditEventRow(Base):
-    """One audit event: who was shown which fields of which students, or was refused.
+    """One audit event: who was shown which fields of which people, or was refused.
 
     ``seq`` is assigned by the audit log under its lock (head + 1), not by a
     database sequence, so the chain has no gaps and a gap means a deletion.
-    ``hash`` covers ``seq``, ``prev_hash`` and every other column. No value of
-    a student field is ever stored: ``fields`` holds names, ``student_ids`` ids.
+    ``hash`` covers ``seq``, ``prev_hash`` and the content columns of its
+    ``hash_version`` (v1 events, written before per-person field sets, do not
+    cover ``field_sets`` and ``occurrences``, which they leave at NULL and 1).
+    No value of a personal field is ever stored: ``fields`` and ``field_sets``
+    hold names, ``student_ids`` hub ids of every person named (students, and
+    since v2 guardians and staff too; the column keeps its first name).
+    ``field_sets``: ``[{"fields": {Type: [name, ...]}, "people": [id, ...]}]``,
+    which fields were disclosed about whom. ``occurrences``: how many requests
+    the event stands for (rejected tokens are counted per client and minute).
     """
 
     __tablename__ = "audit_events"
@@ -101,13 +108,17 @@ class AuditEventRow(Base):
     outcome: Mapped[str] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(_Hash)
     hash: Mapped[str] = mapped_column(_Hash)
+    field_sets: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    occurrences: Mapped[int] = mapped_column(Integer, server_default="1")
+    hash_version: Mapped[int] = mapped_column(Integer, server_default="1")
 
 
 class AuditEventStudent(Base):
-    """Which events name which student: the index behind ``accessLog`` and exports.
+    """Which events name which person: the index behind ``accessLog`` and exports.
 
     Filled from ``audit_events.student_ids`` by the append trigger, in the
-    same statement; ``homeroom audit verify`` checks that the two agree.
+    same statement; ``homeroom audit verify`` checks that the two agree. It
+    holds every person's hub id (guardians' and staff's too), under its first name.
     """
 
     __tablename__ = "audit_event_students"

@@ -22,9 +22,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(app: Any, ready_path: str = "/healthz", timeout: float = 60.0) -> Iterator[str]:
-    """Run ``app`` with uvicorn until the block ends; yields its base URL."""
-    port = free_port()
+def serving(
+    app: Any, ready_path: str = "/healthz", timeout: float = 60.0, port: int | None = None
+) -> Iterator[str]:
+    """Run ``app`` with uvicorn on ``port`` (a free one by default) until the
+    block ends; yields its base URL."""
+    port = port if port is not None else free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -124,7 +124,7 @@ async def test_the_hub_accepts_and_refuses_oidc_tokens(
     query = {"query": "{ viewer { subject roles } }"}
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub") as client,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost") as client,
     ):
         ok = await client.post("/graphql", json=query, headers={"Authorization": f"Bearer {idp.token()}"})
         assert ok.status_code == 200, ok.text

@@ -25,7 +25,7 @@ from hub.sdk import FetchRequest
 from hub.settings import load_settings
 from hub.store import upgrade
 from hub.testing.memory import MemoryAdapter
-from tests.support import TODAY, RunningHub, make_district
+from tests.support import READ_EVERYTHING, TODAY, RunningHub, make_district
 
 ROSTER = (
     Entity.ORGANIZATION,
@@ -114,7 +114,9 @@ async def two_source_hub(
     records = sis_records or await _records(data_dir)
     sis = MemoryAdapter("sis", [r for e in ROSTER for r in records[e]])
     lms = MemoryAdapter("lms", list(lms_records))
-    settings = load_settings(None, identity={"primary": "sis", "match": [{"source": "lms"}]})
+    settings = load_settings(
+        None, identity={"primary": "sis", "match": [{"source": "lms"}]}, server=READ_EVERYTHING
+    )
     signer = DevSigner(secrets.token_bytes(32))
     hub = assemble(settings, [signer], clock=Clock(fixed=TODAY))
     hub.registry = SourceRegistry([sis, lms], {"sis": "memory", "lms": "memory"})
@@ -123,7 +125,9 @@ async def two_source_hub(
     app = create_app(hub, watch_policy=False, store_url=store_url)
     async with app.router.lifespan_context(app):
         personas = await pick_personas(hub.registry, hub.clock, settings.policy.grace_days)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub") as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+        ) as client:
             yield RunningHub(hub, signer, client, personas)
 
 

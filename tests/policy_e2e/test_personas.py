@@ -37,7 +37,7 @@ from tests.policy_e2e.ground_truth import (
     hub_id,
     parse_hub_id,
 )
-from tests.support import TODAY, RunningHub, make_district, running_hub
+from tests.support import READ_EVERYTHING, TODAY, RunningHub, make_district, running_hub
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -94,7 +94,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def world(data_dir: Path) -> AsyncIterator[World]:
-    async with running_hub(data_dir) as running:
+    async with running_hub(data_dir, server=READ_EVERYTHING) as running:
         assert running.hub.settings.policy.grace_days == GRACE_DAYS
         yield World(running, District(data_dir), Policy.from_dir(), data_dir)
 
@@ -540,7 +540,7 @@ async def test_a_dropped_student_stays_taught_for_the_grace_period(world: World,
     oracle = world.oracle(persona, today)
     assert (student in oracle.taught_students) == (days_after <= GRACE_DAYS)
     query = f'{{ student(id: "{hub_id("Student", student)}") {{ id givenName email programs }} }}'
-    async with running_hub(world.data_dir, today=today) as running:
+    async with running_hub(world.data_dir, today=today, server=READ_EVERYTHING) as running:
         body = await running.query(query, token=persona.token(running.signer))
     findings = check_response(oracle, SCHEMA, query, body)
     assert not findings.problems, findings.problems

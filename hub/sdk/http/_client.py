@@ -13,6 +13,7 @@ from typing import Any, Self
 
 import httpx
 
+from hub.logsafe import safe_text
 from hub.sdk._errors import BadVendorData, SourceAuthFailed, SourceError, SourceUnavailable
 from hub.sdk.http._auth import SourceAuth
 from hub.sdk.http._config import HttpSourceConfig
@@ -227,7 +228,9 @@ class VendorClient:
                 self.name,
                 f"{problem.reason}; retry budget ({self.config.retry_budget}/min) spent, not retrying",
             )
-        log.warning("source %s: %s; retry %d of %d", self.name, problem.reason, attempt, self.config.retries)
+        # The reason names the path, which may hold an id the caller chose.
+        reason = safe_text(problem.reason, limit=200)
+        log.warning("source %s: %s; retry %d of %d", self.name, reason, attempt, self.config.retries)
 
     def _problem(self, response: httpx.Response, where: str) -> _Transient:
         """The transient problem a failed response is, or raise its permanent error."""

@@ -70,5 +70,5 @@ async def canvas_hub(
             else {"district_admin": Persona("district_admin", ("district_admin",))}
         )
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
             yield RunningHub(hub, signer, client, chosen)

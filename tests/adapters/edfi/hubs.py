@@ -48,5 +48,5 @@ async def hub_over(*sources: dict[str, Any]) -> AsyncIterator[RunningHub]:
     async with app.router.lifespan_context(app):
         personas = await pick_personas(hub.registry, hub.clock, settings.policy.grace_days)
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
             yield RunningHub(hub, signer, client, personas)

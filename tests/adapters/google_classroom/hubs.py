@@ -23,7 +23,7 @@ from hub.runtime import Hub
 from hub.schema import build_schema
 from hub.sdk import AdapterSpec
 from hub.settings import load_settings
-from tests.support import TODAY, RunningHub
+from tests.support import READ_EVERYTHING, TODAY, RunningHub
 
 from .conftest import TOKEN_ENV
 
@@ -47,7 +47,7 @@ async def classroom_hub(
 ) -> AsyncIterator[RunningHub]:
     """Open a hub over ``tables`` (first = primary), matching identities as ``identity`` says."""
     signer = DevSigner(secrets.token_bytes(32))
-    settings = load_settings(None, sources=tuple(tables), identity=identity or {})
+    settings = load_settings(None, sources=tuple(tables), identity=identity or {}, server=READ_EVERYTHING)
     registry = SourceRegistry(
         [configure_source(table, KINDS) for table in tables], {t["name"]: t["kind"] for t in tables}
     )
@@ -64,5 +64,5 @@ async def classroom_hub(
     async with app.router.lifespan_context(app):
         personas = await pick_personas(hub.registry, hub.clock, settings.policy.grace_days)
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
             yield RunningHub(hub, signer, client, personas)
