@@ -24,12 +24,11 @@ from graphql import GraphQLError
 
 from hub.federation.identity import IdentityMap
 from hub.federation.ids import decode_id
-from hub.federation.relations import Key, Relationships
+from hub.federation.relations import Relationships
+from hub.federation.rules import PERSON_OF, STUDENT_OF, RowRelations, deciding_attributes, row_relations
 from hub.model import ENTITY_OF, Entity, Record
 from hub.model.catalogue import attributes_for, attributes_for_fields
 from hub.sdk import NAME_ATTRIBUTES
-
-RowRelations = Callable[[Record], frozenset[str]]
 
 
 class AccessPlanLike(Protocol):
@@ -45,59 +44,6 @@ class AccessPlanLike(Protocol):
 
 FORBIDDEN_FIELD = "FORBIDDEN_FIELD"
 
-# Attributes a relation test reads, per entity. They are fetched to decide,
-# and cleared again on rows where the caller may not read them.
-_DECIDING_ATTRS: dict[Entity, dict[str, tuple[str, ...]]] = {
-    Entity.STUDENT: {"school": ("school_id", "school_ids")},
-    Entity.SCORE: {
-        "self": ("student_id",),
-        "guardian": ("student_id",),
-        "teacher": ("section_id",),
-        "school": ("student_id",),
-    },
-    Entity.COURSE_GRADE: {
-        "self": ("student_id",),
-        "guardian": ("student_id",),
-        "teacher": ("section_id",),
-        "school": ("student_id",),
-    },
-    Entity.ATTENDANCE_EVENT: {
-        "self": ("student_id",),
-        "guardian": ("student_id",),
-        "teacher": ("section_id", "student_id"),
-        "school": ("school_id",),
-    },
-    Entity.ENROLLMENT: {
-        "self": ("person_id", "section_id"),
-        "guardian": ("person_id", "section_id"),
-        "teacher": ("section_id",),
-        "school": ("school_id",),
-    },
-    Entity.SECTION: {"school": ("school_id",)},
-    Entity.ASSIGNMENT: {
-        "self": ("section_id",),
-        "guardian": ("section_id",),
-        "teacher": ("section_id",),
-        "school": ("section_id",),
-    },
-    Entity.TEACHER: {"school": ("school_ids",)},
-    Entity.COURSE: {"school": ("org_id",)},
-}
-
-
-# The person each person-bound row is about: always read, so the audit can
-# name whose data left (it is cleared again where the caller may not read it).
-_PERSON_OF: dict[Entity, tuple[str, ...]] = {
-    Entity.SCORE: ("student_id",),
-    Entity.COURSE_GRADE: ("student_id",),
-    Entity.ATTENDANCE_EVENT: ("student_id",),
-    Entity.ENROLLMENT: ("person_id", "role"),
-}
-_STUDENT_OF: dict[Entity, str] = {
-    Entity.SCORE: "student_id",
-    Entity.COURSE_GRADE: "student_id",
-    Entity.ATTENDANCE_EVENT: "student_id",
-}
 _PEOPLE = frozenset({Entity.STUDENT, Entity.TEACHER, Entity.GUARDIAN})
 
 
@@ -220,11 +166,7 @@ class Scope:
 
     def deciding_fields(self, entity: Entity) -> frozenset[str]:
         """Attributes the relation tests of this query read on ``entity`` rows."""
-        deciding = _DECIDING_ATTRS.get(entity, {})
-        attrs: set[str] = set()
-        for relation in self.needed_relations(entity):
-            attrs.update(deciding.get(relation, ()))
-        return frozenset(attrs)
+        return deciding_attributes(entity, self.needed_relations(entity))
 
     def decides_by_key(self, entity: Entity) -> bool:
         """Whether a row's key alone decides the caller's relations to it (then
@@ -238,7 +180,7 @@ class Scope:
         they open, so one read is enough."""
         await self._rule(entity)
         attrs = set(self.deciding_fields(entity))
-        attrs.update(_PERSON_OF.get(entity, ()))
+        attrs.update(PERSON_OF.get(entity, ()))
         attrs.update(extra)
         constant = self._constant.get(entity)
         if constant is not None:
@@ -259,7 +201,7 @@ class Scope:
         return (
             attributes_for_fields(type_name, wanted)
             | self.deciding_fields(entity)
-            | frozenset(_PERSON_OF.get(entity, ()))
+            | frozenset(PERSON_OF.get(entity, ()))
             | extra
         )
 
@@ -449,7 +391,7 @@ def _person_key(entity: Entity, identity: IdentityMap) -> Callable[[Record], str
     """How to name the person a row of ``entity`` is about (hub id), if any."""
     if entity in _PEOPLE:
         return lambda row: row.id or None
-    link = _STUDENT_OF.get(entity)
+    link = STUDENT_OF.get(entity)
     hub_id = identity.hub_id
     if link is not None:
 
@@ -469,218 +411,6 @@ def _person_key(entity: Entity, identity: IdentityMap) -> Callable[[Record], str
 
         return enrolled
     return None
-
-
-# Which entity a link attribute points at: merged records are compared by
-# their primary key, whichever source a row came from.
-_LINK_ENTITY: dict[str, Entity] = {
-    "student_id": Entity.STUDENT,
-    "person_id": Entity.STUDENT,
-    "section_id": Entity.SECTION,
-    "school_id": Entity.ORGANIZATION,
-    "school_ids": Entity.ORGANIZATION,
-    "org_id": Entity.ORGANIZATION,
-}
-
-Test = Callable[[Record], bool]
-
-
-class _Tests:
-    """Membership tests for one entity's rows, aware of merged identities."""
-
-    def __init__(self, entity: Entity, identity: IdentityMap) -> None:
-        self.entity = entity
-        self.identity = identity
-
-    def _canon(self, attribute: str) -> Callable[[str, str], Key] | None:
-        if not self.identity.merges:
-            return None
-        target = self.entity if attribute == "vendor_id" else _LINK_ENTITY[attribute]
-        canonical = self.identity.canonical
-        return lambda source, value: canonical(target, source, value)
-
-    def member(self, keys: frozenset[Key], attribute: str) -> Test:
-        canon = self._canon(attribute)
-
-        def test(row: Record) -> bool:
-            value = row.vendor_id if attribute == "vendor_id" else getattr(row, attribute, None)
-            if value is None:
-                return False
-            key = (row.source, value) if canon is None else canon(row.source, value)
-            return key in keys
-
-        return test
-
-    def any_member(self, keys: frozenset[Key], attribute: str) -> Test:
-        canon = self._canon(attribute)
-
-        def test(row: Record) -> bool:
-            source = row.source
-            values = getattr(row, attribute, ()) or ()
-            if canon is None:
-                return any((source, value) in keys for value in values)
-            return any(canon(source, value) in keys for value in values)
-
-        return test
-
-    def own(self, keys: frozenset[Key]) -> Test:
-        return self.member(keys, "vendor_id")
-
-
-async def row_relations(
-    entity: Entity, needed: frozenset[str], rel: Relationships
-) -> tuple[RowRelations, frozenset[str] | None]:
-    """A function giving the caller's relations to one ``entity`` row.
-
-    Also returns the constant relation set when it is the same for every row
-    (then the caller can skip per-row work).
-    """
-    always: set[str] = set()
-    checks: list[tuple[str, Callable[[Record], bool]]] = []
-    tests = _Tests(entity, rel.identity)
-    _member, _any_member, _own = tests.member, tests.any_member, tests.own
-    if "district" in needed and rel.district:
-        always.add("district")
-    self_keys = frozenset({rel.self_key}) if rel.self_key else frozenset()
-
-    async def add(name: str, test_factory: Callable[[], Any]) -> None:
-        if name in needed:
-            test = await test_factory()
-            if test is not None:
-                checks.append((name, test))
-
-    if entity is Entity.STUDENT:
-        await add("self", _const(_own(self_keys) if self_keys else None))
-        await add("guardian", _from(rel.children.get, _own))
-        await add("teacher", _from(rel.taught_students.get, _own))
-        await add(
-            "school",
-            _from(
-                rel.staff_schools.get,
-                lambda k: _either(_member(k, "school_id"), _any_member(k, "school_ids")),
-            ),
-        )
-        if "directory" in needed:
-            opted_out = rel.opted_out_seen
-            checks.append(("directory", lambda row: (row.source, row.vendor_id) not in opted_out))
-    elif entity in (Entity.SCORE, Entity.COURSE_GRADE, Entity.ATTENDANCE_EVENT, Entity.ENROLLMENT):
-        student_attr = "person_id" if entity is Entity.ENROLLMENT else "student_id"
-        if self_keys:
-            await add(
-                "self",
-                _const(
-                    _either(
-                        _member(self_keys, student_attr),
-                        _member(await rel.own_sections.get(), "section_id")
-                        if entity is Entity.ENROLLMENT
-                        else None,
-                    )
-                ),
-            )
-        await add("guardian", _from(rel.children.get, lambda k: _member(k, student_attr)))
-        if entity is Entity.ATTENDANCE_EVENT:
-            sections = await rel.taught_sections.get() if "teacher" in needed else frozenset()
-            students = await rel.taught_students.get() if "teacher" in needed else frozenset()
-            await add(
-                "teacher",
-                _const(
-                    _section_or_student(_member(sections, "section_id"), _member(students, "student_id"))
-                    if sections
-                    else None
-                ),
-            )
-            await add("school", _from(rel.staff_schools.get, lambda k: _member(k, "school_id")))
-        else:
-            await add("teacher", _from(rel.taught_sections.get, lambda k: _member(k, "section_id")))
-            if entity is Entity.ENROLLMENT:
-                await add("school", _from(rel.staff_schools.get, lambda k: _member(k, "school_id")))
-            else:
-                await add("school", _from(rel.school_students.get, lambda k: _member(k, student_attr)))
-    elif entity in (Entity.SECTION, Entity.ASSIGNMENT):
-        attr = "vendor_id" if entity is Entity.SECTION else "section_id"
-        await add("self", _from(rel.own_sections.get, lambda k: _member(k, attr)))
-        await add("guardian", _from(rel.child_sections.get, lambda k: _member(k, attr)))
-        await add("teacher", _from(rel.taught_sections.get, lambda k: _member(k, attr)))
-        if entity is Entity.SECTION:
-            await add("school", _from(rel.staff_schools.get, lambda k: _member(k, "school_id")))
-        else:
-            await add("school", _from(rel.school_sections.get, lambda k: _member(k, "section_id")))
-        if "directory" in needed:
-            always.add("directory")
-    elif entity is Entity.TEACHER:
-        if self_keys:
-            mine = await rel.my_teachers.get() if "self" in needed else frozenset()
-            await add("self", _const(_own(self_keys | mine)))
-        await add("guardian", _from(rel.child_teachers.get, _own))
-        await add("school", _from(rel.staff_schools.get, lambda k: _any_member(k, "school_ids")))
-        if "directory" in needed:
-            always.add("directory")
-    elif entity is Entity.GUARDIAN:
-        if self_keys:
-            mine = await rel.own_guardians.get() if "self" in needed else frozenset()
-            await add("self", _const(_own(self_keys | mine)))
-        await add("teacher", _from(rel.taught_guardians.get, _own))
-        await add("school", _from(rel.school_guardians.get, _own))
-    elif entity is Entity.ORGANIZATION:
-        await add("school", _from(rel.staff_schools.get, _own))
-        if "directory" in needed:
-            always.add("directory")
-    elif entity is Entity.COURSE:
-        await add("school", _from(rel.staff_schools.get, lambda k: _member(k, "org_id")))
-        if "directory" in needed:
-            always.add("directory")
-    elif "directory" in needed:
-        always.add("directory")
-
-    constant = frozenset(always)
-    if not checks:
-        return (lambda row: constant), constant
-    interned: dict[frozenset[str], frozenset[str]] = {}
-
-    def relations(row: Record) -> frozenset[str]:
-        found = set(constant)
-        for name, test in checks:
-            if test(row):
-                found.add(name)
-        key = frozenset(found)
-        return interned.setdefault(key, key)
-
-    return relations, None
-
-
-def _either(*tests: Callable[[Record], bool] | None) -> Callable[[Record], bool]:
-    present = [t for t in tests if t is not None]
-
-    def test(row: Record) -> bool:
-        return any(t(row) for t in present)
-
-    return test
-
-
-def _section_or_student(by_section: Test, by_student: Test) -> Test:
-    def test(row: Record) -> bool:
-        if getattr(row, "section_id", None):
-            return by_section(row)
-        return by_student(row)
-
-    return test
-
-
-def _const(test: Callable[[Record], bool] | None) -> Callable[[], Any]:
-    async def factory() -> Callable[[Record], bool] | None:
-        return test
-
-    return factory
-
-
-def _from(
-    get: Callable[[], Any], make: Callable[[frozenset[Key]], Callable[[Record], bool]]
-) -> Callable[[], Any]:
-    async def factory() -> Callable[[Record], bool] | None:
-        keys = await get()
-        return make(keys) if keys else None
-
-    return factory
 
 
 def entity_of(row: Record) -> Entity:
@@ -711,10 +441,8 @@ async def relations_to_record(
         needed = needed - {"directory"}
     if not needed or source not in rel.registry.adapters:
         return frozenset()
-    attrs: set[str] = set()
-    for relation in needed:
-        attrs.update(_DECIDING_ATTRS.get(entity, {}).get(relation, ()))
-    if (link := _STUDENT_OF.get(entity)) is not None:
+    attrs = set(deciding_attributes(entity, needed))
+    if (link := STUDENT_OF.get(entity)) is not None:
         attrs.add(link)
     rows = await rel.read(source, entity, attrs, ids=[vendor_id])
     if not rows:
