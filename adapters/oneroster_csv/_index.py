@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from operator import attrgetter
 
-from hub.sdk import Record, filter_value
+from hub.sdk import Record, filter_value, visible
 
 __all__ = ["DATE_FROM", "DATE_TO", "RecordTable"]
 
@@ -84,6 +84,25 @@ class RecordTable:
                 if _in_range(getattr(records[position], "date", None), date_from, date_to)
             ]
         return selected
+
+    def narrow(
+        self, positions: Sequence[int], visible_if: Sequence[tuple[str, Sequence[str]]]
+    ) -> Sequence[int]:
+        """The ``positions`` whose record matches at least one pair (see
+        ``FetchRequest.visible_if``), through the indexes where there are some."""
+        keep: set[int] = set()
+        records = self.records
+        for name, values in visible_if:
+            if name == "vendor_id":
+                keep.update(self.positions_by_id[v] for v in values if v in self.positions_by_id)
+            elif name in self.indexes:
+                index = self.indexes[name]
+                for value in values:
+                    keep.update(index.get(value, ()))
+            else:
+                pair = ((name, tuple(values)),)
+                keep.update(p for p in positions if visible(records[p], pair))
+        return [p for p in positions if p in keep]
 
     def _select_dates(self, date_from: dt.date | None, date_to: dt.date | None) -> list[int]:
         by_date = self._by_date or []

@@ -60,7 +60,9 @@ _FILTERS: dict[Entity, frozenset[str]] = {
 
 CAPABILITIES = Capabilities(
     entities={
-        entity: EntitySupport(fields=frozenset(data_fields(record_type)), filters=_FILTERS[entity])
+        entity: EntitySupport(
+            fields=frozenset(data_fields(record_type)), filters=_FILTERS[entity], narrowing=True
+        )
         for entity, record_type in RECORD_TYPES.items()
     }
 )
@@ -168,6 +170,8 @@ class OneRosterCsvAdapter:
 
         table = loaded.tables[request.entity]
         positions = table.select(request.ids, filters, date_from, date_to)
+        if request.visible_if:
+            positions = table.narrow(positions, request.visible_if)
         terms = request.filters.get(SEARCH)
         if terms:
             records_by_position = table.records

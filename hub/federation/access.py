@@ -269,6 +269,7 @@ class DataAccess:
             # answer, found without reading the list.
             raise ValueError("invalid cursor")
         scan = _Scan(after_key, hint)
+        narrowed = await self._narrowing(source, entity)
         want = first + 1  # one more than the page: does another page follow?
         batch = max(want, 1)
         total: int | None = None
@@ -283,6 +284,7 @@ class DataAccess:
                 filters=filters,
                 limit=scan.index + batch,
                 cursor=scan.cursor or None,
+                visible_if=narrowed,
             )
             try:
                 result = await self.registry.fetch(source, request)
@@ -346,6 +348,15 @@ class DataAccess:
             edges[-1].cursor if edges else None,
             total if exact and total is not None else None,
         )
+
+    async def _narrowing(self, source: str, entity: Entity) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """The caller's relations pushed into the read, where the source can
+        apply them (``EntitySupport.narrowing``): rows the caller cannot see
+        are then never read at all. The hub decides every row all the same."""
+        support = self.registry.capabilities[source].entities.get(entity)
+        if support is None or not support.narrowing:
+            return ()
+        return await self.scope.visible_if(entity, source)
 
     async def _visible(self, source: str, entity: Entity, vendor_id: str) -> bool:
         """Whether that record exists and the caller may see it (nothing of it
@@ -510,6 +521,7 @@ class DataAccess:
         first_read = await scope.first_fields(entity) & supported
         request = FetchRequest(entity=entity, fields=first_read, ids=ids)
         if not scope.decides_by_key(entity):
+            request = dataclasses.replace(request, visible_if=await self._narrowing(source, entity))
             rows = await self._fetch_all(source, request)
             if rows is None:
                 return []
@@ -555,7 +567,10 @@ class DataAccess:
             else:
                 first_read = structural_fields(entity, attribute) & supported
             request = FetchRequest(
-                entity=entity, fields=first_read, filters={attribute: tuple(dict.fromkeys(values))}
+                entity=entity,
+                fields=first_read,
+                filters={attribute: tuple(dict.fromkeys(values))},
+                visible_if=await self._narrowing(source, entity) if scoped else (),
             )
             rows = await self._fetch_all(source, request)
             if rows is None:

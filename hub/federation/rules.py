@@ -32,6 +32,7 @@ __all__ = [
     "RelationTest",
     "RowRelations",
     "deciding_attributes",
+    "narrowing",
     "row_relations",
 ]
 
@@ -213,6 +214,46 @@ async def row_relations(
         return interned.setdefault(key, key)
 
     return relations, None
+
+
+async def narrowing(
+    entity: Entity, needed: frozenset[str], rel: Relationships, source: str
+) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
+    """The rules as a ``FetchRequest.visible_if`` for rows of ``source``: the
+    ``(attribute, vendor ids)`` pairs of which a row the caller can be related
+    to by a ``needed`` relation matches at least one (a superset of what the
+    caller may see: the hub still decides every row). ``None`` when every row
+    may be visible, or when the caller's facts name records of other sources
+    (merged identities: the pairs would not be in this source's ids).
+    """
+    if ("district" in needed and rel.district) or (
+        "directory" in needed and entity in DIRECTORY and entity is not Entity.STUDENT
+    ):
+        return None
+    facts = _Facts(rel)
+    pairs: dict[str, set[str]] = {}
+    for relation, tests in RELATION_RULES.get(entity, {}).items():
+        if relation not in needed:
+            continue
+        for test in _with_fallbacks(tests):
+            keys = await facts.get(test.fact)
+            if any(key_source != source for key_source, _ in keys):
+                return None
+            pairs.setdefault(test.attribute, set()).update(value for _, value in keys)
+    if "directory" in needed and entity is Entity.STUDENT:
+        # Only a known "no" makes a student listable (as ``Relationships.opted_out``).
+        pairs.setdefault("directory_opt_out", set()).add("false")
+    return tuple((attribute, tuple(sorted(values))) for attribute, values in sorted(pairs.items()))
+
+
+def _with_fallbacks(tests: tuple[RelationTest, ...]) -> list[RelationTest]:
+    out: list[RelationTest] = []
+    for test in tests:
+        current: RelationTest | None = test
+        while current is not None:
+            out.append(current)
+            current = current.otherwise
+    return out
 
 
 class _Facts:

@@ -25,7 +25,14 @@ from graphql import GraphQLError
 from hub.federation.identity import IdentityMap
 from hub.federation.ids import decode_id
 from hub.federation.relations import Relationships
-from hub.federation.rules import PERSON_OF, STUDENT_OF, RowRelations, deciding_attributes, row_relations
+from hub.federation.rules import (
+    PERSON_OF,
+    STUDENT_OF,
+    RowRelations,
+    deciding_attributes,
+    narrowing,
+    row_relations,
+)
 from hub.model import ENTITY_OF, Entity, Record
 from hub.model.catalogue import attributes_for, attributes_for_fields
 from hub.sdk import NAME_ATTRIBUTES
@@ -217,6 +224,15 @@ class Scope:
             and "directory" in self.needed_relations(entity)
         ):
             await self.relationships.opted_out(source, (), always=True)
+
+    async def visible_if(self, entity: Entity, source: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """The caller's relations as a ``FetchRequest.visible_if`` for ``source``
+        (empty when every row may be visible): a source that applies it never
+        returns a row this caller cannot be related to."""
+        await self._rule(entity)
+        if self._constant.get(entity) is not None:
+            return ()
+        return await narrowing(entity, self.needed_relations(entity), self.relationships, source) or ()
 
     def reads_some_names_only(self, entity: Entity) -> bool:
         """Whether a row of ``entity`` may be visible with only some of its

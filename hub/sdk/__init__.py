@@ -27,6 +27,7 @@ from hub.model import (
 )
 from hub.sdk._adapter import Adapter, AdapterSpec
 from hub.sdk._capabilities import Capabilities, EntitySupport
+from hub.sdk._changes import ChangeFeed, Changes
 from hub.sdk._config import SourceConfig, read_secret
 from hub.sdk._errors import (
     BadVendorData,
@@ -37,7 +38,7 @@ from hub.sdk._errors import (
     UnsupportedRequest,
 )
 from hub.sdk._report import LoadReport, RowProblem
-from hub.sdk._request import FetchRequest, FetchResult, fetch_every_page, filter_value, matches
+from hub.sdk._request import FetchRequest, FetchResult, fetch_every_page, filter_value, matches, visible
 from hub.sdk._search import NAME_ATTRIBUTES, name_matches
 from hub.sdk._simulator import SIMULATOR_ENTRY_POINT_GROUP, SimulatorOptions, SimulatorSpec, env_prefix
 
@@ -52,6 +53,8 @@ __all__ = [
     "AttendanceEvent",
     "BadVendorData",
     "Capabilities",
+    "ChangeFeed",
+    "Changes",
     "ConfigError",
     "Course",
     "CourseGrade",
@@ -84,4 +87,5 @@ __all__ = [
     "matches",
     "name_matches",
     "read_secret",
+    "visible",
 ]

@@ -17,12 +17,15 @@ class EntitySupport:
     - ``filters``: attribute names usable in ``FetchRequest.filters``.
     - ``batch``: whether ``ids`` and filters accept many values in one call.
     - ``paging``: whether ``limit``/``cursor`` are honoured.
+    - ``narrowing``: whether ``FetchRequest.visible_if`` is applied (on every
+      attribute the record has): then rows the caller cannot see are not read.
     """
 
     fields: frozenset[str]
     filters: frozenset[str] = frozenset()
     batch: bool = True
     paging: bool = True
+    narrowing: bool = False
 
 
 @dataclass(frozen=True, slots=True)

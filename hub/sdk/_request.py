@@ -29,6 +29,13 @@ class FetchRequest:
       when the vendor supports it.
     - ``limit`` / ``cursor``: paging. ``limit=None`` means every matching record;
       ``cursor`` is whatever the adapter returned as ``next_cursor``.
+    - ``visible_if``: ``(attribute, values)`` pairs of which the hub keeps only
+      records matching at least one (``vendor_id`` names the record's own id;
+      a tuple attribute matches when any item does). Empty: no such narrowing.
+      It is how the hub pushes the caller's relations down into the read, so
+      that rows the caller cannot see are not read at all. An adapter that
+      declares :attr:`EntitySupport.narrowing` must apply it (see
+      :func:`visible`); others ignore it: the hub checks every row anyway.
     """
 
     entity: Entity
@@ -37,6 +44,7 @@ class FetchRequest:
     filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     limit: int | None = None
     cursor: str | None = None
+    visible_if: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(slots=True)
@@ -105,3 +113,18 @@ def matches(record: Record, filters: Mapping[str, tuple[str, ...]]) -> bool:
         elif value is None or filter_value(value) not in accepted:
             return False
     return True
+
+
+def visible(record: Record, visible_if: Sequence[tuple[str, Sequence[str]]]) -> bool:
+    """Whether ``record`` matches at least one pair of a ``FetchRequest.visible_if``
+    (an empty one matches everything): for adapters that filter in memory."""
+    if not visible_if:
+        return True
+    for name, accepted in visible_if:
+        value = record.vendor_id if name == "vendor_id" else getattr(record, name, None)
+        if isinstance(value, tuple):
+            if any(filter_value(item) in accepted for item in value):
+                return True
+        elif value is not None and filter_value(value) in accepted:
+            return True
+    return False

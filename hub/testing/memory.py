@@ -18,6 +18,7 @@ from hub.sdk import (
     UnsupportedRequest,
     data_fields,
     matches,
+    visible,
 )
 
 
@@ -41,7 +42,9 @@ class MemoryAdapter:
         entities = {}
         for entity, rows in self._by_entity.items():
             names = frozenset(data_fields(type(rows[0])))
-            entities[entity] = EntitySupport(fields=names, filters=names | {"date_from", "date_to"})
+            entities[entity] = EntitySupport(
+                fields=names, filters=names | {"date_from", "date_to"}, narrowing=True
+            )
         return Capabilities(entities)
 
     async def open(self) -> LoadReport:
@@ -53,7 +56,13 @@ class MemoryAdapter:
         if rows is None:
             raise UnsupportedRequest(self.name, f"no {request.entity.value} here")
         wanted = set(request.ids) if request.ids is not None else None
-        found = [r for r in rows if (wanted is None or r.vendor_id in wanted) and matches(r, request.filters)]
+        found = [
+            r
+            for r in rows
+            if (wanted is None or r.vendor_id in wanted)
+            and matches(r, request.filters)
+            and visible(r, request.visible_if)
+        ]
         start = int(request.cursor or 0)
         end = len(found) if request.limit is None else start + request.limit
         page = found[start:end]
