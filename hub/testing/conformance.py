@@ -54,6 +54,7 @@ from hub.sdk import (
     UnsupportedRequest,
     filter_value,
     matches,
+    visible,
 )
 
 __all__ = [
@@ -70,6 +71,7 @@ __all__ = [
     "check_filters",
     "check_id_stability",
     "check_minimisation",
+    "check_narrowing",
     "check_outage",
     "check_paging",
     "check_unsupported_requests",
@@ -561,6 +563,43 @@ async def check_filters(target: ConformanceTarget) -> None:
         problems.raise_any()
 
 
+async def check_narrowing(target: ConformanceTarget) -> None:
+    """An adapter that declares ``narrowing`` applies ``FetchRequest.visible_if``:
+    only records matching at least one pair, and every sampled one that does
+    (an empty ``visible_if`` narrows nothing)."""
+    async with _opened(target) as adapter:
+        problems = _Problems("narrowing", adapter.name)
+        narrowing = [(e, s) for e, s in _entities(target, adapter.capabilities()) if s.narrowing]
+        if not narrowing:
+            pytest.skip("no entity declares narrowing")
+        for entity, support in narrowing:
+            sample = await _sample(target, adapter, entity, support.fields)
+            if len(sample) < 2:
+                continue
+            chosen = tuple(sorted({r.vendor_id for r in sample[::2]}))
+            pairs: list[tuple[str, tuple[str, ...]]] = [("vendor_id", chosen)]
+            link = next(
+                (n for n in sorted(support.fields) if n.endswith("_id") and n in support.filters), None
+            )
+            if link is not None:
+                values = tuple(sorted({str(v) for r in sample[1::3] if (v := getattr(r, link, None))}))
+                if values:
+                    pairs.append((link, values))
+            request = FetchRequest(entity=entity, fields=support.fields, visible_if=tuple(pairs))
+            found, _ = await _walk(target, adapter, request)
+            strays = [r.vendor_id for r in found if not visible(r, request.visible_if)]
+            if strays:
+                problems.add(f"{entity.value}: {len(strays)} records outside visible_if were returned")
+            got = {r.vendor_id for r in found}
+            lost = [r.vendor_id for r in sample if visible(r, request.visible_if) and r.vendor_id not in got]
+            if lost:
+                problems.add(f"{entity.value}: {len(lost)} records matching visible_if were not returned")
+            nobody = FetchRequest(entity=entity, fields=frozenset(), visible_if=(("vendor_id", (NO_SUCH,)),))
+            if (await _fetch(target, adapter, nobody)).records:
+                problems.add(f"{entity.value}: visible_if naming no record gave records")
+        problems.raise_any()
+
+
 # -- errors ------------------------------------------------------------------------
 
 
@@ -739,6 +778,7 @@ CHECKS: dict[str, Callable[[ConformanceTarget], Awaitable[None]]] = {
     "paging": check_paging,
     "id_stability": check_id_stability,
     "filters": check_filters,
+    "narrowing": check_narrowing,
     "unsupported_requests": check_unsupported_requests,
     "outage": check_outage,
     "credentials": check_credentials,
@@ -816,6 +856,10 @@ class AdapterConformance:
     def test_filters(self, conformance_target: ConformanceTarget) -> None:
         """Declared filters return exactly the matching records."""
         _run(check_filters, conformance_target)
+
+    def test_narrowing(self, conformance_target: ConformanceTarget) -> None:
+        """``visible_if`` is applied where ``narrowing`` is declared."""
+        _run(check_narrowing, conformance_target)
 
     def test_unsupported_requests(self, conformance_target: ConformanceTarget) -> None:
         """Undeclared requests are refused with UnsupportedRequest."""

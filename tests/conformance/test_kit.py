@@ -28,6 +28,7 @@ from hub.sdk import (
     Student,
     UnsupportedRequest,
     matches,
+    visible,
 )
 from hub.testing.conformance import (
     CHECKS,
@@ -40,6 +41,7 @@ from hub.testing.conformance import (
     check_filters,
     check_id_stability,
     check_minimisation,
+    check_narrowing,
     check_outage,
     check_paging,
     check_unsupported_requests,
@@ -52,6 +54,7 @@ CAPABILITIES = Capabilities(
                 {"given_name", "family_name", "grade_level", "school_id", "guardian_ids", "birth_date"}
             ),
             filters=frozenset({"grade_level", "school_id", "guardian_ids", "search"}),
+            narrowing=True,
         ),
         Entity.SECTION: EntitySupport(
             fields=frozenset({"title", "school_id"}), filters=frozenset({"school_id"})
@@ -149,7 +152,7 @@ class GoodAdapter:
         if term:
             words = term[0].casefold().split()
             rows = [r for r in rows if all(w in f"{r.given_name} {r.family_name}".casefold() for w in words)]  # type: ignore[attr-defined]
-        return [r for r in rows if matches(r, filters)]
+        return [r for r in rows if matches(r, filters) and visible(r, request.visible_if)]
 
     def project(self, record: Record, fields: frozenset[str]) -> Record:
         return type(record)(vendor_id=record.vendor_id, **{name: getattr(record, name) for name in fields})
@@ -274,6 +277,13 @@ class FilterBlind(GoodAdapter):
         return super().select(dataclasses.replace(request, filters=filters))
 
 
+class NarrowingBlind(GoodAdapter):
+    """Declares narrowing and ignores ``visible_if``."""
+
+    def select(self, request: FetchRequest) -> list[Record]:
+        return super().select(dataclasses.replace(request, visible_if=()))
+
+
 class Crashing(GoodAdapter):
     """Lets a KeyError out for an unknown field."""
 
@@ -325,6 +335,7 @@ BROKEN: Sequence[tuple[type[GoodAdapter], Callable[[ConformanceTarget], object],
     (Endless, check_paging, "go on past|never ends|still not at the end"),
     (Shuffling, check_id_stability, "other ids or another order"),
     (FilterBlind, check_filters, r"Student filtered by grade_level \(1 values\): \d+ records do not match"),
+    (NarrowingBlind, check_narrowing, r"Student: (\d+ records outside|visible_if naming no record)"),
     (Crashing, check_unsupported_requests, "field conformance_no_such_field: raised KeyError"),
     (Unmapped, check_outage, "fetch\\(\\) during the outage raised ConnectionError"),
     (Swallowing, check_cancellation, "became SourceUnavailable"),
