@@ -23,7 +23,6 @@ from typing import Any, ClassVar, Protocol
 from graphql import GraphQLError
 
 from hub.federation.identity import IdentityMap
-from hub.federation.ids import decode_id
 from hub.federation.relations import Relationships
 from hub.federation.rules import (
     PERSON_OF,
@@ -199,19 +198,6 @@ class Scope:
         read of ``first``."""
         return admission.fill - first
 
-    def full_fields(self, entity: Entity, extra: frozenset[str] = _EMPTY) -> frozenset[str]:
-        """Every attribute any visible row of ``entity`` may be read for in this
-        query (the union over relations): for tools that read in one step."""
-        type_name = entity.value
-        allowed = self.plan.allowed_fields(type_name, self.needed_relations(entity))
-        wanted = (self.selected.get(type_name, _EMPTY) | self.filtered.get(type_name, _EMPTY)) & allowed
-        return (
-            attributes_for_fields(type_name, wanted)
-            | self.deciding_fields(entity)
-            | frozenset(PERSON_OF.get(entity, ()))
-            | extra
-        )
-
     # -- applying the plan to rows --
 
     async def same_work_for_nothing(self, entity: Entity, source: str) -> None:
@@ -322,12 +308,6 @@ class Scope:
                 self._sealed.append((entity, admission))
                 self.disclosed_fields.setdefault(entity.value, set()).update(admission.disclosed)
 
-    async def admit(self, entity: Entity, rows: Sequence[Record]) -> list[Record]:
-        """Decide, seal and disclose rows read in one step with :meth:`full_fields`."""
-        out = self.seal(entity, await self.decide(entity, rows), self.full_fields(entity))
-        self.disclose(out)
-        return out
-
     def exact(self, entity: Entity, require: frozenset[str] = _EMPTY) -> bool:
         """Whether every row of ``entity`` a source matches is visible as it
         is (known after :meth:`prepare`); only then is a source's total count
@@ -337,10 +317,6 @@ class Scope:
             return False
         admission = self.admission(entity, constant)
         return admission.visible and require <= admission.allowed
-
-    def unfiltered(self, entity: Entity) -> bool:
-        """Whether every row of ``entity`` passes (see :meth:`exact`)."""
-        return self.exact(entity)
 
     def disclosed_people(self) -> dict[str, dict[str, frozenset[str]]]:
         """Per person (hub id of a student, teacher or guardian), the fields of
@@ -353,11 +329,6 @@ class Scope:
             for person in admission.people:
                 out.setdefault(person, {}).setdefault(entity.value, set()).update(admission.disclosed)
         return {person: {t: frozenset(f) for t, f in types.items()} for person, types in out.items()}
-
-    @property
-    def disclosed_students(self) -> set[str]:
-        """Hub ids of the students whose data left (for the audit)."""
-        return {person for person in self.disclosed_people() if _is_student_id(person)}
 
     def admission(self, entity: Entity, relations: frozenset[str]) -> Admission:
         """What rows of ``entity`` holding ``relations`` show (memoised)."""
@@ -396,11 +367,6 @@ class Scope:
             self._rules[entity] = rule
             self._constant[entity] = constant
         return rule
-
-
-def _is_student_id(hub_id: str) -> bool:
-    decoded = decode_id(hub_id)
-    return decoded is not None and decoded.entity is Entity.STUDENT
 
 
 def _person_key(entity: Entity, identity: IdentityMap) -> Callable[[Record], str | None] | None:
