@@ -11,6 +11,7 @@ the tests also use to check that a built filter means exactly what was asked.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ __all__ = [
     "Predicate",
     "all_of",
     "any_of",
+    "instant",
     "parse_filter",
     "predicate",
     "quote",
@@ -178,12 +180,28 @@ def _number(text: str) -> float | None:
     return number if number == number else None
 
 
+def instant(text: str) -> dt.datetime | None:
+    """``text`` as a point in time when it is an ISO 8601 date-time with a zone
+    (``dateLastModified``'s form), else ``None``: dates and ids are not instants."""
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
 def _compare(leaf: Any, operator: str, value: str) -> bool:
     left = _text(leaf)
     if left is None:
         return False
     if operator == "~":
         return value.lower() in left.lower()
+    # Date-times compare as instants: as text, "10.5Z" sorts before "10Z" and
+    # "+01:00" offsets sort by their digits, so a delta read would miss rows.
+    if "T" in left and "T" in value:
+        moment, bound = instant(left), instant(value)
+        if moment is not None and bound is not None:
+            return _ordered(moment, operator, bound)
     # Equality is textual (ids like '007' must not equal '7') unless the vendor's
     # value is a JSON number; ordering is numeric whenever both sides are numbers.
     numeric = isinstance(leaf, int | float) and not isinstance(leaf, bool)
@@ -191,7 +209,10 @@ def _compare(leaf: Any, operator: str, value: str) -> bool:
     pair: tuple[Any, Any] = (left, value)
     if a is not None and b is not None and (numeric or operator not in ("=", "!=")):
         pair = (a, b)
-    x, y = pair
+    return _ordered(pair[0], operator, pair[1])
+
+
+def _ordered(x: Any, operator: str, y: Any) -> bool:
     if operator == "=":
         return bool(x == y)
     if operator == "!=":

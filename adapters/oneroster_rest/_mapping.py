@@ -45,6 +45,7 @@ __all__ = [
     "course",
     "course_grade",
     "enrollment",
+    "is_gone",
     "organization",
     "person",
     "score",
@@ -74,10 +75,16 @@ DEMOGRAPHIC_FIELDS = frozenset(
 _GONE = frozenset({"tobedeleted", "inactive"})
 
 
+def is_gone(obj: Json) -> bool:
+    """Whether the object is marked deleted: ``tobedeleted``, or 1.1's ``inactive``
+    (which 1.2 says to read as ``tobedeleted``)."""
+    status = obj.get("status")
+    return isinstance(status, str) and status.strip().lower() in _GONE
+
+
 def _id(obj: Json) -> str | None:
     """The object's sourcedId, or ``None`` when it has none or is marked gone."""
-    status = obj.get("status")
-    if isinstance(status, str) and status.strip().lower() in _GONE:
+    if is_gone(obj):
         return None
     return v.text(obj.get("sourcedId"))
 

@@ -6,20 +6,28 @@ provider answers with 400 (``invalid_selection_field``,
 ``invalid_filter_field``) is remembered for the life of the adapter and
 the read is done without it, filtering in the hub instead, so one
 provider's gap costs one refused request, not an outage.
+
+When the first page of a read says how many records there are
+(``X-Total-Count``), the reader may ask for the following pages at once
+(``ahead``): the client's ``max_concurrency`` slots bound how many are in
+flight, and a page shorter than the provider's page size (the collection
+changed under the read) falls back to reading on from there page by page.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from adapters.oneroster_rest._filter import any_of
 from adapters.oneroster_rest._resources import Resource
 from hub.sdk.http import OffsetLimitPaging, Page, RequestRejected, VendorClient
 
-__all__ = ["CollectionReader", "PushDownRefused"]
+__all__ = ["CollectionReader", "Lookup", "PushDownRefused"]
 
 log = logging.getLogger("homeroom.sources.oneroster_rest")
 
@@ -36,6 +44,47 @@ def _items_of(key: str) -> OffsetLimitPaging:
         return found if isinstance(found, list) else []
 
     return OffsetLimitPaging(items_of=items)
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """Objects found by a look-up, by the looked-up field's value.
+
+    ``whole``: the collection was read whole (cheaper than the chunks), and
+    ``found`` holds every object of it, not only those asked for, so later
+    look-ups in the same fetch need no request at all.
+    """
+
+    found: dict[str, dict[str, Any]]
+    whole: bool
+
+
+async def _one_page(
+    paging: OffsetLimitPaging,
+    client: VendorClient,
+    path: str,
+    params: dict[str, str | int | float],
+    offset: int,
+    size: int | None,
+) -> Page:
+    stream = paging.pages(client, path, params, resume=str(offset), page_size=size)
+    try:
+        return await anext(stream)
+    finally:
+        if isinstance(stream, AsyncGenerator):
+            await stream.aclose()
+
+
+async def _all_of(reads: Sequence[asyncio.Task[Page]]) -> list[Page]:
+    """The tasks' pages in order; on the first failure the others are cancelled
+    (none is left running, or failing unseen) and that failure is raised."""
+    try:
+        return list(await asyncio.gather(*reads))
+    except BaseException:
+        for read in reads:
+            read.cancel()
+        await asyncio.gather(*reads, return_exceptions=True)
+        raise
 
 
 class CollectionReader:
@@ -66,19 +115,32 @@ class CollectionReader:
         *,
         resume: str | None = None,
         page_size: int | None = None,
+        ahead: bool = False,
+        until: int | None = None,
+        newest_first: str | None = None,
     ) -> AsyncIterator[Page]:
         """Pages of ``resource`` with the given ``fields=`` and ``filter=``.
 
-        Raises :class:`PushDownRefused` (after remembering the refusal) when
-        the provider answers 400/422 to either.
+        ``ahead``: once the first page gives the total, ask for the pages
+        up to offset ``until`` (the end when ``None``) at once; later pages
+        are read one by one, as without it. ``newest_first``: sort by that
+        field, descending. Raises :class:`PushDownRefused` (after
+        remembering the refusal) when the provider answers 400/422 to a
+        ``filter=`` or ``fields=``.
         """
         params: dict[str, str | int | float] = {}
         if fields and resource.path not in self._no_projection:
             params["fields"] = fields
         if filter_expression:
             params["filter"] = filter_expression
+        if newest_first:
+            params["sort"], params["orderBy"] = newest_first, "desc"
         paging = _items_of(resource.key)
         try:
+            if ahead:
+                async for page in self._ahead(paging, resource.path, params, resume, page_size, until):
+                    yield page
+                return
             async for page in paging.pages(
                 self.client, resource.path, params, resume=resume, page_size=page_size
             ):
@@ -87,6 +149,37 @@ class CollectionReader:
             if exc.status not in _REFUSAL_STATUSES or not self._learn(resource, params, exc):
                 raise
             raise PushDownRefused(resource.path) from None
+
+    async def _ahead(
+        self,
+        paging: OffsetLimitPaging,
+        path: str,
+        params: dict[str, str | int | float],
+        resume: str | None,
+        page_size: int | None,
+        until: int | None,
+    ) -> AsyncIterator[Page]:
+        first = await _one_page(paging, self.client, path, params, int(resume or 0), page_size)
+        yield first
+        following = first.next
+        # The provider's own page length: it may cut ``limit`` to its maximum.
+        step = len(first.items)
+        if following is not None and first.total is not None and step > 0:
+            end = first.total if until is None else min(first.total, until)
+            reads = [
+                asyncio.ensure_future(_one_page(paging, self.client, path, params, offset, page_size))
+                for offset in range(int(following), end, step)
+            ]
+            for page in await _all_of(reads):
+                if page.position != following:
+                    break  # an earlier page was short: the offsets asked for no longer line up
+                yield page
+                following = page.next
+                if following is None:
+                    return
+        if following is not None:
+            async for page in paging.pages(self.client, path, params, resume=following, page_size=page_size):
+                yield page
 
     def _learn(self, resource: Resource, params: dict[str, str | int | float], exc: RequestRejected) -> bool:
         codes = set(exc.vendor_codes)
@@ -119,40 +212,55 @@ class CollectionReader:
             self._sizes[resource.path] = total
         return self._sizes[resource.path]
 
-    async def plan(self, resource: Resource, vendor_field: str, values: Sequence[str]) -> list[str | None]:
+    async def plan(
+        self, resource: Resource, vendor_field: str, values: Sequence[str], expected: int = 0
+    ) -> list[str | None]:
         """Filter expressions reading the records whose ``vendor_field`` is one of ``values``.
 
         OneRoster has no multi-id GET and portable filters hold few
         predicates, so values go in chunks of ``max_predicates`` joined by
         ``OR``. When that needs more requests than reading the whole
         collection (its size from one probe), the plan is the whole
-        collection (``[None]``) and the caller filters.
+        collection (``[None]``) and the caller filters. ``expected``: how
+        many values the caller will look up in all (a join over pages
+        still to come), when more than ``values`` holds.
         """
         if not self.can_push(resource, vendor_field):
             return [None]
         unique = list(dict.fromkeys(values))
         size = self.max_predicates
         chunks = [unique[i : i + size] for i in range(0, len(unique), size)]
-        if len(chunks) > 2:
+        if max(len(chunks), math.ceil(expected / size)) > 2:
             total = await self.size(resource)
-            if total is not None and math.ceil(max(total, 1) / self.client.config.page_size) < len(chunks):
+            pages = math.ceil(max(total or 0, 1) / self.client.config.page_size)
+            if total is not None and pages < max(len(chunks), math.ceil(expected / size)):
                 return [None]
         return [any_of(vendor_field, chunk) for chunk in chunks]
 
     async def objects(
-        self, resource: Resource, fields: str, vendor_field: str, values: Sequence[str]
-    ) -> dict[str, dict[str, Any]]:
-        """Objects whose ``vendor_field`` is one of ``values``, by sourcedId (for joins)."""
+        self, resource: Resource, fields: str, vendor_field: str, values: Sequence[str], expected: int = 0
+    ) -> Lookup:
+        """Objects whose ``vendor_field`` is one of ``values``, by that field (for joins).
+
+        When the collection is read whole (see :meth:`plan`; ``expected`` as
+        there), every object is kept: see :class:`Lookup`.
+        """
         wanted = set(values)
         found: dict[str, dict[str, Any]] = {}
         for _ in range(3):
             try:
-                for expression in await self.plan(resource, vendor_field, values):
-                    async for page in self.pages(resource, fields, expression):
+                plan = await self.plan(resource, vendor_field, values, expected)
+                whole = plan == [None]
+                for expression in plan:
+                    async for page in self.pages(resource, fields, expression, ahead=True):
                         for item in page.items:
-                            if isinstance(item, dict) and item.get(vendor_field) in wanted:
-                                found[str(item[vendor_field])] = item
-                return found
+                            if not isinstance(item, dict) or not isinstance(
+                                key := item.get(vendor_field), str
+                            ):
+                                continue
+                            if whole or key in wanted:
+                                found[key] = item
+                return Lookup(found, whole)
             except PushDownRefused:
                 continue
-        return found
+        return Lookup(found, False)

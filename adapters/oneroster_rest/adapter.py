@@ -11,8 +11,9 @@ from typing import Any
 
 import httpx
 
+from adapters.oneroster_rest import _delta as d
 from adapters.oneroster_rest import _mapping as m
-from adapters.oneroster_rest._filter import all_of, predicate
+from adapters.oneroster_rest._filter import all_of, instant, predicate
 from adapters.oneroster_rest._reader import CollectionReader, PushDownRefused
 from adapters.oneroster_rest._resources import (
     DATE_FROM,
@@ -30,6 +31,7 @@ from hub.sdk import (
     Assignment,
     AttendanceEvent,
     Capabilities,
+    Changes,
     Course,
     CourseGrade,
     Enrollment,
@@ -140,14 +142,26 @@ _COUNT_PAGES = 5  # a stream filtered here is read whole to count it when no lon
 
 @dataclass(slots=True)
 class _Joined:
-    """What joins found during one fetch, so later pages do not ask again."""
+    """What joins found during one fetch (or change read), so later pages do not
+    ask again: per joined collection, the objects found by sourcedId, the ids
+    already asked for, and whether the collection was read whole."""
 
-    category_titles: dict[str, str] = field(default_factory=dict)
-    line_item_classes: dict[str, str] = field(default_factory=dict)
-    asked: set[str] = field(default_factory=set)
+    found: dict[str, dict[str, m.Json]] = field(default_factory=dict)
+    asked: dict[str, set[str]] = field(default_factory=dict)
+    whole: set[str] = field(default_factory=set)
+    expected: int = 0  # rows the fetch will join in all, when known: sizes the first look-up
     # Chunks of one fetch are read concurrently: one join at a time, so a
-    # chunk never reads a title another chunk is still fetching.
+    # chunk never reads an object another chunk is still fetching.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+@dataclass(slots=True)
+class _Delta:
+    """What a change read found: records by id, deleted ids, the newest date."""
+
+    records: dict[str, Record] = field(default_factory=dict)
+    deleted: dict[str, None] = field(default_factory=dict)  # ordered, without repeats
+    newest: d.Newest = field(default_factory=d.Newest)
 
 
 @dataclass(slots=True)
@@ -184,6 +198,13 @@ class OneRosterRestAdapter:
       guardians from ``/users``, by their primary role, as the CSV adapter.
     - Joins: demographics onto students, category titles onto line items,
       and (1.1) the line item's class onto results, only when asked for.
+      A join reads its collection at most once per fetch: by ids in chunks,
+      or whole when that is fewer requests for the rows the fetch will read,
+      and then never again for the fetch's later pages.
+    - Reads to the end (no limit, or a limit the provider's count covers)
+      ask for the pages after the first at once, within ``max_concurrency``.
+    - Change feed (:meth:`changes`): ``filter=dateLastModified>'<since>'``
+      per collection, ``tobedeleted`` rows reported deleted.
     """
 
     def __init__(
@@ -282,6 +303,131 @@ class OneRosterRestAdapter:
                     raise
         raise UnsupportedRequest(self.name, f"the provider refused every way of reading {resource.path}")
 
+    # -- change feed ---------------------------------------------------------
+
+    async def changes(self, entity: Entity, since: str | None, fields: frozenset[str]) -> Changes:
+        """What changed in ``entity`` after the watermark ``since`` (see ``hub.sdk.ChangeFeed``).
+
+        - ``since`` given: ``filter=dateLastModified>'since'`` on the entity's
+          collection, with ``fields=`` and paging as :meth:`fetch`; rows
+          ``tobedeleted`` (or 1.1 ``inactive``) and changed rows no longer of
+          this entity (a user whose role changed) are ``deleted``, the rest
+          are ``records``. Joined collections the fields use are read the
+          same way, and the records whose joined object changed are read again.
+          The watermark is the newest ``dateLastModified`` of the entity's
+          rows, or, when none changed, the provider's clock (its ``Date``
+          header, else ours) less a few seconds; it never moves back.
+        - ``since`` is ``None``: only the watermark to start from, the
+          collection's newest ``dateLastModified`` (one sorted read of one row).
+        - A provider refusing the date filter has no feed: ``complete=False``.
+        """
+        request = FetchRequest(entity=entity, fields=frozenset(fields))
+        resource = self._check(request)
+        if resource.extension and self._extension_missing:
+            return Changes(watermark=since)
+        async with self._client.deadline():
+            for _ in range(_ATTEMPTS):
+                try:
+                    if since is None:
+                        return Changes(watermark=await self._position(resource))
+                    return await self._delta(resource, request, since)
+                except PushDownRefused:
+                    joins = d.dependents(self.version, entity, self._attributes(request))
+                    read = [resource, *(dependent.resource for dependent in joins)]
+                    if not all(self._reader.can_push(each, d.MODIFIED) for each in read):
+                        log.warning("source %s: no dateLastModified filter on %s", self.name, resource.path)
+                        return Changes(watermark=since, complete=False)
+                except RequestRejected as exc:
+                    if resource.extension and exc.status == 404:
+                        self._extension_missing = True
+                        return Changes(watermark=since)
+                    raise
+        return Changes(watermark=since, complete=False)
+
+    async def _position(self, resource: Resource) -> str | None:
+        """The newest ``dateLastModified`` of the collection: where a feed starts."""
+        started: dt.datetime | None = None
+        try:
+            # No fields=: a refused sort must not be taken for a refused projection.
+            async for page in self._reader.pages(resource, None, None, page_size=1, newest_first=d.MODIFIED):
+                started = d.provider_time(page.headers)
+                newest = d.Newest()
+                for item in page.items:
+                    if isinstance(item, dict):
+                        newest.see(item)
+                if newest.text is not None or not page.items:
+                    return newest.text
+                break
+        except RequestRejected as exc:
+            if exc.status not in (400, 422):
+                raise
+        # No sorting (or no dates): the clock, held back, is a safe place to start.
+        return _clock_watermark(started, None)
+
+    async def _delta(self, resource: Resource, request: FetchRequest, since: str) -> Changes:
+        attributes = self._attributes(request)
+        fields = ",".join(sorted({*resource.vendor_fields(attributes).split(","), d.MODIFIED}))
+        bound = instant(since)
+        joined, delta = _Joined(), _Delta()
+        started: dt.datetime | None = None
+        async for page in self._reader.pages(resource, fields, d.since_filter(since), ahead=True):
+            started = started or d.provider_time(page.headers)
+            changed = [obj for obj in page.items if isinstance(obj, dict) and d.changed_after(obj, bound)]
+            for obj in changed:
+                delta.newest.see(obj)
+            await self._take(resource, changed, attributes, joined, delta)
+        for dependent in d.dependents(self.version, resource.entity or request.entity, attributes):
+            keys = await self._changed_ids(dependent.resource, since, bound)
+            if not keys:
+                continue
+            for expression in await self._reader.plan(resource, dependent.vendor_field, sorted(keys)):
+                async for page in self._reader.pages(resource, fields, expression, ahead=True):
+                    linked = [
+                        obj for obj in page.items if isinstance(obj, dict) and dependent.key_of(obj) in keys
+                    ]
+                    await self._take(resource, linked, attributes, joined, delta)
+        records = [_project(record, request.fields) for key, record in delta.records.items()]
+        watermark = delta.newest.text or _clock_watermark(started, since)
+        return Changes(records=records, deleted=list(delta.deleted), watermark=watermark)
+
+    async def _take(
+        self,
+        resource: Resource,
+        objects: Sequence[m.Json],
+        attributes: frozenset[str],
+        joined: _Joined,
+        delta: _Delta,
+    ) -> None:
+        """Sort changed rows into ``delta``: deleted ids, or records built as :meth:`fetch` builds them."""
+        live: list[m.Json] = []
+        for obj in objects:
+            if m.is_gone(obj):
+                if isinstance(key := obj.get("sourcedId"), str) and key:
+                    delta.records.pop(key, None)
+                    delta.deleted[key] = None
+            else:
+                live.append(obj)
+        built = dict(await self._build(resource, live, attributes, joined))
+        for index, obj in enumerate(live):
+            record = built.get(index)
+            if record is not None:
+                delta.records[record.vendor_id] = record
+                delta.deleted.pop(record.vendor_id, None)
+            elif isinstance(key := obj.get("sourcedId"), str) and key and key not in delta.records:
+                # Changed, and no longer one of this entity's (a user's role changed).
+                delta.deleted[key] = None
+
+    async def _changed_ids(self, resource: Resource, since: str, bound: dt.datetime | None) -> set[str]:
+        """Ids of a joined collection's objects changed (or deleted) after ``since``."""
+        keys: set[str] = set()
+        fields = f"{d.MODIFIED},sourcedId,status"
+        async for page in self._reader.pages(resource, fields, d.since_filter(since), ahead=True):
+            for obj in page.items:
+                key = obj.get("sourcedId") if isinstance(obj, dict) else None
+                if isinstance(key, str) and key and d.changed_after(obj, bound):
+                    keys.add(key)
+        return keys
+
     def _check(self, request: FetchRequest) -> Resource:
         support = self._capabilities.entities.get(request.entity)
         if support is None:
@@ -323,17 +469,24 @@ class OneRosterRestAdapter:
         if kind == "r" or len(plan) > 1:
             return await self._merged(resource, request, plan, start)
         expression = plan[0]
-        scan = await self._scan(resource, request, expression, start, request.limit)
+        joined = _Joined()
+        scan = await self._scan(resource, request, expression, start, request.limit, joined)
         total = scan.total
         if not (resource.exact and self._fully_pushed(request, expression)):
-            total = await self._count(resource, request, expression, start, scan)
+            total = await self._count(resource, request, expression, start, scan, joined)
         prefix = "" if expression is None else "o"
         records = [_project(record, request.fields) for record in scan.records]
         next_cursor = f"{prefix}{scan.resume}" if scan.resume is not None else None
         return FetchResult(records=records, next_cursor=next_cursor, total=total)
 
     async def _count(
-        self, resource: Resource, request: FetchRequest, expression: str | None, start: int, scan: _Scan
+        self,
+        resource: Resource,
+        request: FetchRequest,
+        expression: str | None,
+        start: int,
+        scan: _Scan,
+        joined: _Joined,
     ) -> int | None:
         """The number of matching records when filtering here: known when the
         scan saw the whole stream, counted when the stream is a few pages, else
@@ -342,7 +495,7 @@ class OneRosterRestAdapter:
             return len(scan.records)
         if scan.total is None or scan.total > _COUNT_PAGES * self.config.page_size:
             return None
-        whole = await self._scan(resource, request, expression, 0, None)
+        whole = await self._scan(resource, request, expression, 0, None, joined)
         return len(whole.records)
 
     async def _merged(
@@ -418,18 +571,25 @@ class OneRosterRestAdapter:
         filters = {name: values for name, values in request.filters.items() if name != SEARCH}
         terms = request.filters.get(SEARCH, ())
         size = self.config.page_size
-        if limit is not None and self._fully_pushed(request, expression) and resource.exact:
+        exact = self._fully_pushed(request, expression) and resource.exact
+        if limit is not None and exact:
             size = max(1, min(size, limit))  # every row read is kept: ask for no more than needed
         taken: list[Record] = []
         total: int | None = None
         joined = joined or _Joined()
         if limit == 0:
             size = 1
+        # Pages are asked for at once only when all of them are needed: to the
+        # end, or up to the limit when every row read is kept.
+        ahead = limit is None or exact
+        until = None if limit is None else offset + limit
         async for page in self._reader.pages(
-            resource, fields, expression, resume=str(offset), page_size=size
+            resource, fields, expression, resume=str(offset), page_size=size, ahead=ahead, until=until
         ):
             if total is None:
                 total = page.total
+                if page.total is not None:
+                    joined.expected = max(joined.expected, min(page.total - offset, limit or page.total))
             built = await self._build(resource, page.items, attributes, joined)
             for index, record in built:
                 if ids is not None and record.vendor_id not in ids:
@@ -465,23 +625,37 @@ class OneRosterRestAdapter:
             built = [(index, build(obj)) for index, obj in objects]
         records = [(index, record) for index, record in built if record is not None]
         if entity is Entity.STUDENT and attributes & m.DEMOGRAPHIC_FIELDS:
-            await self._join_demographics([record for _, record in records])
+            await self._join_demographics([record for _, record in records], joined)
         return records
+
+    async def _join(
+        self, resource: Resource, fields: str, keys: set[str], joined: _Joined
+    ) -> dict[str, m.Json]:
+        """Objects of the joined ``resource`` for ``keys`` (sourcedIds), read at most
+        once per fetch: ids asked before, or a collection read whole, cost nothing."""
+        async with joined.lock:
+            found = joined.found.setdefault(resource.path, {})
+            if resource.path in joined.whole:
+                return found
+            asked = joined.asked.setdefault(resource.path, set())
+            wanted = sorted(keys - asked)
+            if wanted:
+                asked.update(wanted)
+                lookup = await self._reader.objects(resource, fields, "sourcedId", wanted, joined.expected)
+                # A deleted joined object must not lend its values to a record.
+                found.update((key, obj) for key, obj in lookup.found.items() if not m.is_gone(obj))
+                if lookup.whole:
+                    joined.whole.add(resource.path)
+            return found
 
     async def _category_titles(
         self, objects: Sequence[tuple[int, m.Json]], joined: _Joined
     ) -> dict[str, str]:
         refs = {ref for _, obj in objects if (ref := _ref(obj.get("category")))}
-        async with joined.lock:
-            wanted = sorted(refs - joined.asked)
-            if wanted:
-                joined.asked.update(wanted)
-                resource = categories(self.version)
-                found = await self._reader.objects(resource, "sourcedId,title", "sourcedId", wanted)
-                for key, obj in found.items():
-                    if isinstance(title := obj.get("title"), str) and title:
-                        joined.category_titles[key] = title
-        return joined.category_titles
+        found = await self._join(categories(self.version), "sourcedId,status,title", refs, joined)
+        return {
+            key: title for key, obj in found.items() if isinstance(title := obj.get("title"), str) and title
+        }
 
     async def _line_item_classes(
         self, objects: Sequence[tuple[int, m.Json]], joined: _Joined
@@ -490,26 +664,31 @@ class OneRosterRestAdapter:
         refs = {
             ref for _, obj in objects if not _ref(obj.get("class")) and (ref := _ref(obj.get("lineItem")))
         }
-        async with joined.lock:
-            wanted = sorted(refs - joined.asked)
-            if wanted:
-                joined.asked.update(wanted)
-                resource = line_items(self.version)
-                found = await self._reader.objects(resource, "sourcedId,class", "sourcedId", wanted)
-                for key, obj in found.items():
-                    if section := _ref(obj.get("class")):
-                        joined.line_item_classes[key] = section
-        return joined.line_item_classes
+        if not refs:
+            return {}
+        found = await self._join(line_items(self.version), "class,sourcedId,status", refs, joined)
+        return {key: section for key, obj in found.items() if (section := _ref(obj.get("class")))}
 
-    async def _join_demographics(self, students: Sequence[Record]) -> None:
+    async def _join_demographics(self, students: Sequence[Record], joined: _Joined) -> None:
         if not students:
             return
         resource = demographics(self.version)
         fields = resource.vendor_fields(frozenset({"*"}))
-        found = await self._reader.objects(resource, fields, "sourcedId", [s.vendor_id for s in students])
+        found = await self._join(resource, fields, {s.vendor_id for s in students}, joined)
         for student in students:
             if isinstance(student, Student):
                 m.apply_demographics(student, found.get(student.vendor_id))
+
+
+def _clock_watermark(started: dt.datetime | None, since: str | None) -> str | None:
+    """A watermark from the provider's clock at the start of a read (ours when it
+    sent no ``Date``), held back by the skew; ``None`` (keep ``since``) rather
+    than a watermark earlier than ``since``."""
+    moment = (started or dt.datetime.now(dt.UTC)) - d.SKEW
+    previous = instant(since) if since is not None else None
+    if previous is not None and moment <= previous:
+        return None
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _ref(value: Any) -> str | None:

@@ -13,12 +13,19 @@ that serves the CSV set in ``data_dir`` the way a provider would:
   first/prev/next/last), select with ``fields=``, filter with ``filter=``
   (the spec grammar, quoted values with doubled quotes, AND or OR), sort
   with ``sort``/``orderBy``; errors are ``imsx_StatusInfo`` bodies.
+- Changes over time: the CSV folder is checked on every data request (one
+  ``stat`` per file); rows that changed since the previous read get a new
+  ``dateLastModified`` (now, UTC), rows gone from the files are served as
+  ``status: "tobedeleted"`` (newly stamped) for ``keep_deleted`` seconds, and
+  ``filter=dateLastModified>'<ISO date-time>'`` works on every collection, so
+  a client can read just what changed (OneRoster 1.1/1.2 delta reads).
 - Faults, from the config: a request rate past which it answers 429 with
   ``Retry-After``, added latency, a share of 5xx answers, a share of bodies
   cut short, JSON booleans instead of the spec's strings.
 
 ``app.state.simulator`` (a :class:`SimulatorState`) counts requests and can
-revoke tokens, so tests can watch what a client did.
+revoke tokens, so tests can watch what a client did; ``GET /healthz`` reports
+the counts (``dataRequests``, ``tokenRequests``) to a client in another process.
 """
 
 from __future__ import annotations
@@ -26,7 +33,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import bisect
 import collections
+import datetime as dt
 import functools
 import hashlib
 import hmac
@@ -48,7 +57,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from adapters.oneroster_rest._filter import Filter, FilterSyntaxError, parse_filter, values_at
+from adapters.oneroster_rest._filter import Filter, FilterSyntaxError, instant, parse_filter, values_at
+from adapters.oneroster_rest._sim_changes import ChangingDistrict, FolderSignature, folder_signature
 from adapters.oneroster_rest._sim_data import COLLECTION_FIELDS, SINGULAR, SimulatedDistrict, load_district
 
 __all__ = ["SimulatorConfig", "SimulatorState", "create_simulator"]
@@ -76,6 +86,8 @@ class SimulatorConfig:
       request paths starting with one of these; empty: to every data path.
     - ``json_booleans``: send JSON ``true``/``false`` where the spec says strings.
     - ``extensions``: serve Homeroom's course grade and attendance endpoints.
+    - ``keep_deleted``: seconds a row gone from the files is still served as
+      ``tobedeleted`` (long enough for every delta reader to see it).
     """
 
     version: str = "1.2"
@@ -98,6 +110,7 @@ class SimulatorConfig:
     json_booleans: bool = False
     extensions: bool = True
     href_base: str = "https://sis.example"
+    keep_deleted: float = 86_400.0
 
 
 @dataclass
@@ -115,7 +128,11 @@ class SimulatorState:
     _recent: collections.deque[float] = field(default_factory=collections.deque)
     _indexes: dict[tuple[str, str], dict[str, list[int]] | None] = field(default_factory=dict)
     _views: dict[str, tuple[str, list[Json]]] = field(default_factory=dict)
+    _modified: dict[str, tuple[list[dt.datetime], list[int]] | None] = field(default_factory=dict)
     _random: random.Random = field(default_factory=random.Random)
+    _folder: Path | None = None
+    _signature: FolderSignature = ()
+    _changes: ChangingDistrict | None = None
 
     def revoke_tokens(self) -> None:
         """Forget every token issued so far (their next use gets 401)."""
@@ -145,12 +162,13 @@ def create_simulator(data_dir: Path, config: SimulatorConfig | None = None) -> S
     if config.version not in ("1.1", "1.2"):
         raise ValueError(f"unknown OneRoster version {config.version!r}")
     path = Path(data_dir).resolve()
-    manifest = path / "manifest.csv"
-    stamp = manifest.stat().st_mtime_ns if manifest.exists() else 0
-    district = _district(path, stamp, config.version, config.href_base, config.json_booleans)
+    signature = folder_signature(path)
+    district = _district(path, signature, config.version, config.href_base, config.json_booleans)
     state = SimulatorState(config, district, _random=random.Random(config.seed))
+    state._folder, state._signature = path, signature
+    state._changes = ChangingDistrict(district, keep_deleted=config.keep_deleted)
     routes = [
-        Route("/healthz", _healthz, methods=["GET"]),
+        Route("/healthz", _healthz(state), methods=["GET"]),
         Route("/token", _token_endpoint(state), methods=["POST"]),
     ]
     for prefix, names in _services(config):
@@ -163,10 +181,35 @@ def create_simulator(data_dir: Path, config: SimulatorConfig | None = None) -> S
 
 
 @functools.lru_cache(maxsize=8)
-def _district(path: Path, stamp: int, version: str, href_base: str, json_booleans: bool) -> SimulatedDistrict:
+def _district(
+    path: Path, signature: FolderSignature, version: str, href_base: str, json_booleans: bool
+) -> SimulatedDistrict:
     # Shared by simulators over the same files (tests start many): the objects
-    # are never changed after loading. ``stamp`` makes a rewritten set reload.
+    # are never changed after loading (stamps go on copies). ``signature``
+    # makes a rewritten set reload.
     return load_district(path, version, href_base=href_base, json_booleans=json_booleans)
+
+
+def _refresh(state: SimulatorState) -> None:
+    """Serve the files as they are now: re-read them when any changed, and drop
+    deleted rows kept long enough. Cheap when nothing changed (a stat per file)."""
+    changes, folder = state._changes, state._folder
+    if changes is None or folder is None:
+        return
+    signature = folder_signature(folder)
+    if signature != state._signature:
+        config = state.config
+        fresh = _district(folder, signature, config.version, config.href_base, config.json_booleans)
+        changes.update(fresh)
+        state._signature = signature
+    elif changes.expired():
+        changes.update(changes.loaded)
+    else:
+        return
+    state.district = changes.served
+    state._views.clear()
+    state._indexes.clear()
+    state._modified.clear()
 
 
 def _services(config: SimulatorConfig) -> list[tuple[str, tuple[str, ...]]]:
@@ -188,8 +231,15 @@ def _services(config: SimulatorConfig) -> list[tuple[str, tuple[str, ...]]]:
     return services
 
 
-async def _healthz(request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
+def _healthz(state: SimulatorState) -> Any:
+    # The counts let a client in another process (``bench.dashboard_load``)
+    # read what the hub asked for; they are numbers only, never a path or a query.
+    async def healthz(request: Request) -> Response:
+        return JSONResponse(
+            {"status": "ok", "dataRequests": state.data_requests, "tokenRequests": state.token_requests}
+        )
+
+    return healthz
 
 
 # -- auth ----------------------------------------------------------------------
@@ -336,8 +386,49 @@ def _index(
     return state._indexes[key]
 
 
+def _by_modification(
+    state: SimulatorState, name: str, objects: list[Json]
+) -> tuple[list[dt.datetime], list[int]] | None:
+    """``dateLastModified`` instants in order and the positions holding them
+    (``None`` when one does not parse: the filter then tests every object)."""
+    if name not in state._modified:
+        pairs: list[tuple[dt.datetime, int]] = []
+        for position, obj in enumerate(objects):
+            moment = instant(str(obj.get("dateLastModified", "")))
+            if moment is None:
+                state._modified[name] = None
+                return None
+            pairs.append((moment, position))
+        pairs.sort()
+        state._modified[name] = ([moment for moment, _ in pairs], [position for _, position in pairs])
+    return state._modified[name]
+
+
+def _modified_after(
+    state: SimulatorState, name: str, objects: list[Json], parsed: Filter
+) -> list[Json] | None:
+    """Objects of a delta read (``dateLastModified>`` or ``>=`` one instant) from
+    an ordered index, or ``None`` when ``parsed`` is another filter."""
+    if len(parsed.predicates) != 1:
+        return None
+    only = parsed.predicates[0]
+    bound = instant(only.value)
+    if only.field != "dateLastModified" or only.operator not in (">", ">=") or bound is None:
+        return None
+    ordered = _by_modification(state, name, objects)
+    if ordered is None:
+        return None
+    moments, positions = ordered
+    cut = bisect.bisect_right if only.operator == ">" else bisect.bisect_left
+    return [objects[position] for position in sorted(positions[cut(moments, bound) :])]
+
+
 def _select(state: SimulatorState, name: str, objects: list[Json], parsed: Filter) -> list[Json]:
-    """The objects matching ``parsed``; equality filters use an index, as a real provider would."""
+    """The objects matching ``parsed``; equality filters and delta reads use an
+    index, as a real provider would."""
+    recent = _modified_after(state, name, objects, parsed)
+    if recent is not None:
+        return recent
     if all(p.operator == "=" for p in parsed.predicates):
         indexes = [_index(state, name, objects, p.field) for p in parsed.predicates]
         if all(index is not None for index in indexes):
@@ -379,6 +470,7 @@ def _collection(state: SimulatorState, name: str) -> Any:
         refused = await _gate(state, request)
         if refused is not None:
             return refused
+        _refresh(state)
         key, objects = _objects(state, name)
         query = request.query_params
         limit = _int(query.get("limit"), 100, 1)
@@ -431,6 +523,7 @@ def _single(state: SimulatorState, name: str) -> Any:
         refused = await _gate(state, request)
         if refused is not None:
             return refused
+        _refresh(state)
         key, objects = _objects(state, name)
         wanted = request.path_params["sourcedId"]
         found = next((obj for obj in objects if obj["sourcedId"] == wanted), None)

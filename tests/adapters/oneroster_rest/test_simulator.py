@@ -134,6 +134,19 @@ async def test_faults_from_the_config(district: Path) -> None:
         json.loads(answer.content)
 
 
+async def test_healthz_reports_the_request_counts_without_adding_to_them(district: Path) -> None:
+    app, state = simulator(district)
+    async with signed_in(app) as client:
+        before = (await client.get("/healthz")).json()
+        await client.get(f"{ROSTERING}/orgs")
+        await client.get(f"{GRADEBOOK}/results", params={"limit": 1})
+        await client.get(f"{ROSTERING}/orgs", headers={"Authorization": "Bearer made-up"})  # refused: counted
+        after = (await client.get("/healthz")).json()
+    assert before == {"status": "ok", "dataRequests": 0, "tokenRequests": 1}
+    assert after == {"status": "ok", "dataRequests": 3, "tokenRequests": 1}
+    assert state.data_requests == 3
+
+
 # -- the official description ---------------------------------------------------
 
 COLLECTIONS = [
