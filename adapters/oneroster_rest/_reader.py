@@ -19,9 +19,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from collections import OrderedDict
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from adapters.oneroster_rest._filter import any_of
 from adapters.oneroster_rest._resources import Resource
@@ -32,6 +33,8 @@ __all__ = ["CollectionReader", "Lookup", "PushDownRefused"]
 log = logging.getLogger("homeroom.sources.oneroster_rest")
 
 _REFUSAL_STATUSES = frozenset({400, 422})
+_T = TypeVar("_T")
+_SIZES_KEPT = 4096  # record counts remembered for planning (a few per dashboard)
 
 
 class PushDownRefused(Exception):
@@ -75,7 +78,7 @@ async def _one_page(
             await stream.aclose()
 
 
-async def _all_of(reads: Sequence[asyncio.Task[Page]]) -> list[Page]:
+async def _all_of(reads: Sequence[asyncio.Future[_T]]) -> list[_T]:
     """The tasks' pages in order; on the first failure the others are cancelled
     (none is left running, or failing unseen) and that failure is raised."""
     try:
@@ -95,7 +98,8 @@ class CollectionReader:
         self.max_predicates = max_predicates
         self._refused_filters: set[tuple[str, str]] = set()
         self._no_projection: set[str] = set()
-        self._sizes: dict[str, int | None] = {}
+        # Record counts by (path, filter): only for choosing a plan, never for an answer.
+        self._sizes: OrderedDict[tuple[str, str | None], int | None] = OrderedDict()
 
     def can_push(self, resource: Resource, vendor_field: str) -> bool:
         """Whether ``vendor_field`` of ``resource`` may go into a ``filter=``."""
@@ -202,15 +206,37 @@ class CollectionReader:
             return True
         return False
 
-    async def size(self, resource: Resource) -> int | None:
-        """The collection's record count from a one-record read (cached)."""
-        if resource.path not in self._sizes:
-            total = None
-            async for page in self.pages(resource, "sourcedId", None, page_size=1):
-                total = page.total
-                break
-            self._sizes[resource.path] = total
-        return self._sizes[resource.path]
+    async def size(self, resource: Resource, expression: str | None = None) -> int | None:
+        """The number of records of ``resource`` matching ``expression`` (all when
+        ``None``), from a one-record read, remembered for planning (the most
+        recent :data:`_SIZES_KEPT` of them)."""
+        key = (resource.path, expression)
+        if key in self._sizes:
+            self._sizes.move_to_end(key)
+            return self._sizes[key]
+        total = None
+        async for page in self.pages(resource, "sourcedId", expression, page_size=1):
+            total = page.total
+            break
+        self._sizes[key] = total
+        if len(self._sizes) > _SIZES_KEPT:
+            self._sizes.popitem(last=False)
+        return total
+
+    def chunks(self, values: Sequence[str]) -> list[list[str]]:
+        """``values`` without repeats, in ``OR`` chunks of at most ``max_predicates``."""
+        unique = list(dict.fromkeys(values))
+        size = self.max_predicates
+        return [unique[i : i + size] for i in range(0, len(unique), size)]
+
+    async def cost(self, resource: Resource, expressions: Sequence[str | None]) -> int:
+        """Requests reading every stream of ``expressions`` to the end costs, with
+        the one-record probes that tell (made at once; remembered, see :meth:`size`)."""
+        probes = sum((resource.path, expression) not in self._sizes for expression in expressions)
+        reads = [asyncio.ensure_future(self.size(resource, expression)) for expression in expressions]
+        totals = await _all_of(reads)
+        size = self.client.config.page_size
+        return probes + sum(max(1, math.ceil((total or 0) / size)) for total in totals)
 
     async def plan(
         self, resource: Resource, vendor_field: str, values: Sequence[str], expected: int = 0
@@ -227,13 +253,12 @@ class CollectionReader:
         """
         if not self.can_push(resource, vendor_field):
             return [None]
-        unique = list(dict.fromkeys(values))
-        size = self.max_predicates
-        chunks = [unique[i : i + size] for i in range(0, len(unique), size)]
-        if max(len(chunks), math.ceil(expected / size)) > 2:
+        chunks = self.chunks(values)
+        needed = max(len(chunks), math.ceil(expected / self.max_predicates))
+        if needed > 2:
             total = await self.size(resource)
             pages = math.ceil(max(total or 0, 1) / self.client.config.page_size)
-            if total is not None and pages < max(len(chunks), math.ceil(expected / size)):
+            if total is not None and pages < needed:
                 return [None]
         return [any_of(vendor_field, chunk) for chunk in chunks]
 

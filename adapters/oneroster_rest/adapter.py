@@ -13,7 +13,7 @@ import httpx
 
 from adapters.oneroster_rest import _delta as d
 from adapters.oneroster_rest import _mapping as m
-from adapters.oneroster_rest._filter import all_of, instant, predicate
+from adapters.oneroster_rest._filter import all_of, any_of, instant, predicate
 from adapters.oneroster_rest._reader import CollectionReader, PushDownRefused
 from adapters.oneroster_rest._resources import (
     DATE_FROM,
@@ -51,6 +51,7 @@ from hub.sdk import (
     UnsupportedRequest,
     data_fields,
     matches,
+    visible,
 )
 from hub.sdk.http import (
     OAuth1Signer,
@@ -111,7 +112,9 @@ def name_matches(record: Record, term: str) -> bool:
 
 CAPABILITIES = Capabilities(
     entities={
-        entity: EntitySupport(fields=frozenset(data_fields(record_type)), filters=_FILTERS[entity])
+        entity: EntitySupport(
+            fields=frozenset(data_fields(record_type)), filters=_FILTERS[entity], narrowing=True
+        )
         for entity, record_type in _RECORD_TYPES.items()
     }
 )
@@ -190,6 +193,11 @@ class OneRosterRestAdapter:
       again here, so a provider's looser matching cannot widen an answer.
       A look-up needing more chunk requests than reading the whole
       collection (by ``X-Total-Count``) reads the collection instead.
+    - Narrowing: ``visible_if`` is applied to every row; when the request's
+      own restriction costs more than a couple of requests and the caller's
+      relations cost fewer (sizes from remembered one-row probes), the
+      relations are read instead (a teacher's scores by section, not by
+      student), so the count does not grow with the teacher's students.
     - Paging: ``limit``/``offset`` to the end, ``X-Total-Count``; a request's
       ``cursor`` is the provider offset to resume at (the offset itself for a
       whole collection, ``o`` + offset for a filtered one) or, for answers
@@ -286,6 +294,8 @@ class OneRosterRestAdapter:
         resource = self._check(request)
         if request.ids is not None and not request.ids:
             return FetchResult(records=[], total=0)
+        if request.visible_if and not any(values for _, values in request.visible_if):
+            return FetchResult(records=[], total=0)  # the caller can be related to no row
         if resource.extension and self._extension_missing:
             return FetchResult(records=[], total=0)
         kind, start = self._cursor(request.cursor)
@@ -466,7 +476,7 @@ class OneRosterRestAdapter:
         plan = [None] if kind == "w" else await self._plan(resource, request)
         if kind == "o" and (len(plan) != 1 or plan[0] is None):
             raise UnsupportedRequest(self.name, "paging cursor no longer valid; start the list again")
-        if kind == "r" or len(plan) > 1:
+        if kind == "r" or len(plan) != 1:
             return await self._merged(resource, request, plan, start)
         expression = plan[0]
         joined = _Joined()
@@ -517,38 +527,81 @@ class OneRosterRestAdapter:
 
     def _fully_pushed(self, request: FetchRequest, expression: str | None) -> bool:
         """Whether the provider's count is the answer's: nothing left to filter here."""
-        restrictions = len(request.filters) + (request.ids is not None)
+        restrictions = len(request.filters) + (request.ids is not None) + bool(request.visible_if)
         if restrictions == 0:
             return expression is None
-        dates_only = set(request.filters) <= {DATE_FROM, DATE_TO} and request.ids is None
+        dates_only = (
+            set(request.filters) <= {DATE_FROM, DATE_TO} and request.ids is None and not request.visible_if
+        )
         return expression is not None and (restrictions == 1 or dates_only)
 
     async def _plan(self, resource: Resource, request: FetchRequest) -> list[str | None]:
-        """The filter expressions to read with: one stream, or several chunks."""
-        if request.ids is not None:
-            return await self._reader.plan(resource, "sourcedId", request.ids)
-        candidates = [
+        """The filter expressions to read with: one stream, or several chunks.
+
+        The request's own restriction (its ids, else the filter with fewest
+        values) is read in chunks, or the collection whole when that is
+        fewer requests. When either costs more than a couple of requests, the
+        caller's relations (``visible_if``) may cost less: the scores a teacher
+        can see of 150 students are in the teacher's five sections, a few
+        pages instead of 75 two-student requests, however large the district.
+        """
+        bounds = self._bounds(resource, request)
+        own = self._own_restriction(resource, request)
+        plan = [bounds] if own is None else await self._reader.plan(resource, *own)
+        if plan == [None]:
+            plan = [bounds]
+        whole = len(plan) == 1 and plan[0] == bounds  # one stream the request does not restrict
+        if not request.visible_if or not (whole or len(plan) > 2):
+            return plan
+        narrowed = self._narrowed(resource, request)
+        if narrowed is None:
+            return plan
+        # Chunks of the request's own restriction count one request each (the
+        # fewest they can cost); the relations' chunks count their pages.
+        cost = await self._reader.cost(resource, plan) if whole else len(plan)
+        if len(narrowed) < cost and await self._reader.cost(resource, narrowed) < cost:
+            return list(narrowed)
+        return plan
+
+    def _own_restriction(self, resource: Resource, request: FetchRequest) -> tuple[str, Sequence[str]] | None:
+        """(vendor field, values) of the request's tightest restriction the provider
+        can filter by: its ids or one of its filters, whichever has fewest values
+        (the hub re-asks rows by id within the filters that found them)."""
+        candidates: list[tuple[str, Sequence[str]]] = [
             (resource.filters[name], values)
             for name, values in request.filters.items()
             if name in resource.filters
             and name not in (DATE_FROM, DATE_TO)
             and self._reader.can_push(resource, resource.filters[name])
         ]
-        if candidates:
-            vendor_field, values = min(candidates, key=lambda candidate: len(candidate[1]))
-            return await self._reader.plan(resource, vendor_field, values)
+        if request.ids is not None and self._reader.can_push(resource, "sourcedId"):
+            candidates.insert(0, ("sourcedId", request.ids))
+        return min(candidates, key=lambda candidate: len(candidate[1])) if candidates else None
+
+    def _bounds(self, resource: Resource, request: FetchRequest) -> str | None:
+        """The date range as a filter expression (``None`` when there is none to push)."""
         bounds = [
             predicate(resource.filters[name], operator, request.filters[name][0])
             for name, operator in ((DATE_FROM, ">="), (DATE_TO, "<="))
             if name in request.filters and self._reader.can_push(resource, resource.filters[name])
         ]
-        if bounds:
-            return [all_of(bounds[: self.config.filter_predicates])]
-        return [None]
+        return all_of(bounds[: self.config.filter_predicates]) if bounds else None
+
+    def _narrowed(self, resource: Resource, request: FetchRequest) -> tuple[str, ...] | None:
+        """``visible_if`` as ``OR`` chunks whose union holds every row the caller
+        can see (``None`` when one of its attributes cannot be filtered by)."""
+        chunks: list[str] = []
+        for attribute, values in request.visible_if:
+            field = "sourcedId" if attribute == "vendor_id" else resource.filters.get(attribute)
+            if field is None or not self._reader.can_push(resource, field):
+                return None
+            chunks.extend(any_of(field, chunk) for chunk in self._reader.chunks(values))
+        return tuple(dict.fromkeys(chunks))
 
     def _attributes(self, request: FetchRequest) -> frozenset[str]:
         """Attributes to read: those asked for and those the filters test."""
         names = set(request.fields) | set(request.filters) - {DATE_FROM, DATE_TO, SEARCH, "vendor_id"}
+        names.update(attribute for attribute, _ in request.visible_if)
         if DATE_FROM in request.filters or DATE_TO in request.filters:
             names.add("date")
         if SEARCH in request.filters:
@@ -595,6 +648,8 @@ class OneRosterRestAdapter:
                 if ids is not None and record.vendor_id not in ids:
                     continue
                 if not matches(record, filters) or (terms and not name_matches(record, terms[0])):
+                    continue
+                if not visible(record, request.visible_if):
                     continue
                 if limit is not None and len(taken) >= limit:
                     return _Scan(taken, int(page.position) + index, total)
