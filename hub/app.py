@@ -23,9 +23,11 @@ from strawberry.types import ExecutionResult
 from hub.audit import AuditLog, AuditUnavailable, EventKind, purpose_from, run_retention
 from hub.auth import IdentityProviderUnavailable, Principal, TokenRejected, authenticate
 from hub.edge import edge_middleware
+from hub.federation.registry import SourceRegistry, SourceState, noting_reads
 from hub.graphiql import PersonaSwitcher, graphiql_page
 from hub.graphql_request import BadRequest, read_graphql_request
 from hub.logsafe import safe_exception
+from hub.mirror.wiring import follow_policy
 from hub.operation_choice import NO_OPERATION, NOT_FOUND, ambiguous_operation
 from hub.runtime import Hub
 from hub.schema import HubSchema, build_schema
@@ -191,6 +193,27 @@ def _reload_history(engine: Any) -> Any:
     return note
 
 
+def _mirror_health(state: SourceState) -> dict[str, Any]:
+    """What ``/healthz`` adds for a mirrored source: how fresh it is."""
+    return {
+        "mode": state.mode,
+        "lastSyncAt": state.last_sync_at.isoformat() if state.last_sync_at else None,
+        "lagSeconds": state.lag_seconds,
+    }
+
+
+def _on_reload(history: Any, registry: SourceRegistry) -> Any:
+    """The reload callback: the reload history, then mirrors follow the new policy."""
+    mirrors = follow_policy(lambda: registry.adapters.values(), registry.refresh_capabilities)
+
+    def note(outcome: Any) -> None:
+        if history is not None:
+            history(outcome)
+        mirrors(outcome)
+
+    return note
+
+
 def create_app(
     hub: Hub,
     schema: HubSchema | None = None,
@@ -248,9 +271,10 @@ def create_app(
             hub=hub, principal=principal, caller=person, relationships=hub.relationships(principal, person)
         )
         try:
-            result = await schema.execute(
-                query, variable_values=variables, context_value=context, operation_name=operation
-            )
+            with noting_reads() as reads:
+                result = await schema.execute(
+                    query, variable_values=variables, context_value=context, operation_name=operation
+                )
         except CannotGetOperationTypeError:
             # Strawberry's message quotes the name: answer without it.
             return _bad_request(NOT_FOUND if operation is not None else NO_OPERATION)
@@ -294,6 +318,10 @@ def create_app(
         body: dict[str, Any] = {"data": result.data}
         if errors:
             body["errors"] = errors
+        # How old the data of each mirrored source this answer read is.
+        freshness = hub.registry.freshness_of(reads)
+        if freshness:
+            body["extensions"] = {"freshness": freshness}
         caller_error = result.data is None and _only_caller_errors(errors)
         return JSONResponse(body, status_code=400 if rejected_before_execution or caller_error else 200)
 
@@ -302,6 +330,8 @@ def create_app(
 
     async def healthz(request: Request) -> Response:
         policy = hub.policy
+        hub.registry.observe_mirrors()
+        syncing = hub.registry.mirrors_syncing()
         details = {
             "ready": hub.ready,
             "sources": {
@@ -309,6 +339,7 @@ def create_app(
                     "state": s.state,
                     "error": s.last_error,
                     "rejectedRows": len(s.report.rejected) if s.report else None,
+                    **(_mirror_health(s) if s.mode == "mirror" else {}),
                 }
                 for name, s in hub.registry.states.items()
             },
@@ -317,9 +348,9 @@ def create_app(
                 "lastReloadError": getattr(policy, "last_error", None),
             },
         }
-        return JSONResponse(
-            {"status": "ok" if hub.ready else "starting", **details}, status_code=200 if hub.ready else 503
-        )
+        # "syncing": a mirrored source has not finished its first full read.
+        status = "starting" if not hub.ready else "syncing" if syncing else "ok"
+        return JSONResponse({"status": status, **details}, status_code=200 if status == "ok" else 503)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -347,7 +378,9 @@ def create_app(
             retention = asyncio.create_task(run_retention(hub.audit, hub.settings.audit.retention_days, stop))
         watcher: asyncio.Task[None] | None = None
         if watch_policy and hub.settings.policy.watch and hasattr(hub.policy, "watch"):
-            watcher = asyncio.create_task(hub.policy.watch(stop, on_outcome=_reload_history(engine)))
+            watcher = asyncio.create_task(
+                hub.policy.watch(stop, on_outcome=_on_reload(_reload_history(engine), hub.registry))
+            )
         try:
             yield
         finally:

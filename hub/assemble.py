@@ -9,11 +9,13 @@ from typing import Any
 from hub.auth import Verifier
 from hub.federation.clock import Clock
 from hub.federation.registry import build_registry
+from hub.mirror.wiring import MirrorWiring, hub_attributes
 from hub.policy import PolicyError, PolicyStore, catalogue_from_schema, default_policy_dir
 from hub.runtime import Hub
 from hub.schema import build_schema
 from hub.sdk import ConfigError
 from hub.settings import Settings
+from hub.store import store_url
 
 
 class ConfigurationProblem(Exception):
@@ -38,12 +40,14 @@ def _with_resolved_paths(settings: Settings) -> list[dict[str, Any]]:
     return tables
 
 
+def _binds_by_email(settings: Settings) -> bool:
+    """Whether sign-in finds the caller's roster person by e-mail (an OIDC
+    provider binding by its default claim kind)."""
+    return bool(getattr(settings.auth, "issuer", None)) and settings.auth.person_claim_kind == "email"
+
+
 def assemble(settings: Settings, signers: Iterable[Verifier] = (), *, clock: Clock | None = None) -> Hub:
     """A ready-to-open hub for ``settings``."""
-    try:
-        registry = build_registry(_with_resolved_paths(settings))
-    except ConfigError as exc:
-        raise ConfigurationProblem(f"[[sources]] {exc}") from None
     catalogue = catalogue_from_schema(build_schema(gate=False)._schema)
     try:
         store = PolicyStore(policy_dir(settings), catalogue)
@@ -53,6 +57,16 @@ def assemble(settings: Settings, signers: Iterable[Verifier] = (), *, clock: Clo
         raise ConfigurationProblem(
             f"policy: {exc}; set [policy] dir in homeroom.toml or HOMEROOM_POLICY_DIR"
         ) from None
+    # Mirrored sources keep what the policy in force can grant, in the hub's store.
+    mirror = MirrorWiring(
+        store_url=store_url(settings),
+        policy=lambda: store.current,
+        extra=hub_attributes(settings.identity.match, bind_by_email=_binds_by_email(settings)),
+    )
+    try:
+        registry = build_registry(_with_resolved_paths(settings), mirror)
+    except ConfigError as exc:
+        raise ConfigurationProblem(f"[[sources]] {exc}") from None
     return Hub(
         settings=settings,
         registry=registry,

@@ -4,16 +4,20 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from hub.logsafe import safe_exception
+from hub.mirror.adapter import MirroredAdapter
 from hub.model import Entity
 from hub.sdk import (
     Adapter,
@@ -30,7 +34,10 @@ from hub.sdk import (
 )
 from hub.sdk.http import RequestRejected
 
-__all__ = ["SourceRegistry", "SourceState", "build_registry", "installed_kinds"]
+if TYPE_CHECKING:
+    from hub.mirror.wiring import MirrorWiring
+
+__all__ = ["SourceRegistry", "SourceState", "build_registry", "installed_kinds", "noting_reads"]
 
 ENTRY_POINT_GROUP = "homeroom.adapters"
 log = logging.getLogger("homeroom.sources")
@@ -40,6 +47,21 @@ log = logging.getLogger("homeroom.sources")
 # hub's doing, which says nothing about the vendor. Everything else (outages,
 # timeouts, 5xx, refused credentials, unreadable answers, adapter bugs) does.
 _REQUEST_REFUSALS: tuple[type[SourceError], ...] = (UnsupportedRequest, RequestRejected)
+
+# The sources the current request read (see ``noting_reads``): a set shared by
+# the tasks the request's loaders start, as they copy the request's context.
+_READS: ContextVar[set[str] | None] = ContextVar("homeroom_source_reads", default=None)
+
+
+@contextmanager
+def noting_reads() -> Iterator[set[str]]:
+    """The names of the sources fetched from inside the block (for ``extensions.freshness``)."""
+    reads: set[str] = set()
+    token = _READS.set(reads)
+    try:
+        yield reads
+    finally:
+        _READS.reset(token)
 
 
 def installed_kinds() -> dict[str, AdapterSpec[Any]]:
@@ -90,6 +112,10 @@ class SourceState:
     last_error: str | None = None
     latency_ms: float | None = None
     report: LoadReport | None = None
+    mode: str = "live"  # live | mirror
+    # Mirror only: when the last sync finished, and the age of the oldest data served.
+    last_sync_at: dt.datetime | None = None
+    lag_seconds: float | None = None
 
     def answered(self) -> None:
         """The vendor just answered: healthy again, unless its load rejected
@@ -120,6 +146,9 @@ class SourceRegistry:
         }
         kinds = kinds or {}
         self.states = {name: SourceState(name, kinds.get(name, "?")) for name in self.adapters}
+        for name, adapter in self.adapters.items():
+            if isinstance(adapter, MirroredAdapter):
+                self.states[name].mode = "mirror"
         self.calls = 0
         self.requests: list[tuple[str, FetchRequest]] = []
         self.record_requests = False
@@ -161,6 +190,7 @@ class SourceRegistry:
             return False
         state.latency_ms = (time.perf_counter() - started) * 1000
         state.answered()
+        self._observe(name)
         if state.report.problems:
             log.warning("source %s: %d row problems while loading", name, len(state.report.problems))
         return True
@@ -192,7 +222,51 @@ class SourceRegistry:
             raise SourceUnavailable(source, f"adapter error ({type(exc).__name__})") from None
         state.latency_ms = (time.perf_counter() - started) * 1000
         state.answered()
+        reads = _READS.get()
+        if reads is not None:
+            reads.add(source)
+        if state.mode == "mirror":
+            self._observe(source)
         return result
+
+    def _observe(self, name: str) -> None:
+        """Copy a mirrored source's sync status into its state: a vendor failing
+        its syncs leaves the source DEGRADED (still answering, with its age)."""
+        adapter = self.adapters[name]
+        if not isinstance(adapter, MirroredAdapter):
+            return
+        state, freshness = self.states[name], adapter.freshness
+        state.last_sync_at = freshness.last_sync_at
+        state.lag_seconds = freshness.lag_seconds(dt.datetime.now(dt.UTC))
+        if freshness.last_error is not None and state.state == "UP":
+            state.failed(f"serving the mirror; the last sync failed: {freshness.last_error}")
+
+    def observe_mirrors(self) -> None:
+        """Bring every mirrored source's state up to date (for ``sources`` and ``/healthz``)."""
+        for name, state in self.states.items():
+            if state.mode == "mirror":
+                self._observe(name)
+
+    def mirrors_syncing(self) -> list[str]:
+        """Mirrored sources whose first full sync has not finished."""
+        return [
+            name
+            for name, adapter in self.adapters.items()
+            if isinstance(adapter, MirroredAdapter) and not adapter.freshness.first_sync_done
+        ]
+
+    def freshness_of(self, names: Iterable[str]) -> dict[str, str]:
+        """``{source: ISO time}`` of the oldest data each mirrored source among ``names`` serves."""
+        out: dict[str, str] = {}
+        for name in sorted(names):
+            adapter = self.adapters.get(name)
+            if isinstance(adapter, MirroredAdapter) and adapter.freshness.oldest_sync_at is not None:
+                out[name] = adapter.freshness.oldest_sync_at.isoformat().replace("+00:00", "Z")
+        return out
+
+    def refresh_capabilities(self, name: str) -> None:
+        """Read ``name``'s capabilities again (a mirror follows the policy in force)."""
+        self.capabilities[name] = self.adapters[name].capabilities()
 
     async def aclose(self) -> None:
         """Close every adapter, even when one of them fails to."""
@@ -203,13 +277,20 @@ class SourceRegistry:
                 log.exception("source %s: error while closing", name)
 
 
-def build_registry(tables: Iterable[Mapping[str, Any]]) -> SourceRegistry:
-    """Configure every ``[[sources]]`` table; errors name the source and key."""
+def build_registry(tables: Iterable[Mapping[str, Any]], mirror: MirrorWiring | None = None) -> SourceRegistry:
+    """Configure every ``[[sources]]`` table; errors name the source and key.
+
+    With ``mirror`` (the hub's store and policy), a ``mode = "mirror"`` source
+    is wrapped in a mirrored adapter; without it (``homeroom sources check``)
+    every source is built live.
+    """
     kinds = installed_kinds()
-    adapters = []
+    adapters: list[Adapter] = []
     kind_of: dict[str, str] = {}
     for table in tables:
         adapter = configure_source(table, kinds)
+        if mirror is not None and table.get("mode") == "mirror":
+            adapter = mirror.wrap(adapter, table)
         adapters.append(adapter)
         kind_of[adapter.name] = str(table["kind"])
     return SourceRegistry(adapters, kind_of)

@@ -87,6 +87,13 @@ class SourceStatus:
     state: SourceState
     last_error: str | None
     latency_ms: float | None
+    mode: str | None = strawberry.field(default="live", description="mirror | live")
+    last_sync_at: dt.datetime | None = strawberry.field(
+        default=None, description="Mirror: when the last delta or full sync finished."
+    )
+    lag_seconds: float | None = strawberry.field(
+        default=None, description="Mirror: age of the oldest data served from this source."
+    )
 
 
 @strawberry.type
@@ -358,6 +365,7 @@ class Query:
         if "district" not in granted or not ctx.relationships.district:
             raise GraphQLError("source status is for district staff", extensions={"code": "FORBIDDEN"})
         registry = ctx.hub.registry
+        registry.observe_mirrors()
         return [
             SourceStatus(
                 name=s.name,
@@ -365,6 +373,9 @@ class Query:
                 state=SourceState(s.state),
                 last_error=s.last_error,
                 latency_ms=s.latency_ms,
+                mode=s.mode,
+                last_sync_at=s.last_sync_at,
+                lag_seconds=s.lag_seconds,
             )
             for s in registry.states.values()
         ]

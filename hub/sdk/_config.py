@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,6 +24,16 @@ class SourceConfig(BaseModel):
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     kind: str = Field(min_length=1)
+    # How the hub answers from this source (docs/mirror.md): "live" asks the
+    # vendor for every query; "mirror" answers from the hub's own database,
+    # kept fresh by re-reads every mirror_rosters_seconds (organisations,
+    # sessions, courses, sections, people, enrollments) and
+    # mirror_gradebook_seconds (assignments, scores, course grades, attendance);
+    # with a change feed, a full re-read every mirror_reconcile_seconds.
+    mode: Literal["live", "mirror"] = "live"
+    mirror_rosters_seconds: float = Field(default=900, ge=1)
+    mirror_gradebook_seconds: float = Field(default=60, ge=1)
+    mirror_reconcile_seconds: float = Field(default=86_400, ge=60)
 
 
 def read_secret(source: str, *, env: str | None = None, file: str | None = None, key: str = "secret") -> str:

@@ -187,3 +187,9 @@ class PolicyReload(Base):
     version: Mapped[str] = mapped_column(String(128))
     accepted: Mapped[bool] = mapped_column(Boolean)
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+# The read model's tables are defined with the mirror (hub/mirror/tables.py) in
+# this same metadata; importing them here means every user of ``metadata``
+# (the migrations, the test that they agree) sees the whole store.
+import hub.mirror.tables  # noqa: E402, F401

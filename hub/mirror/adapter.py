@@ -1,0 +1,204 @@
+"""A mirrored source: the ``Adapter`` protocol answered from the hub's database.
+
+Built by composition around the vendor's adapter, the way an httpx transport
+wraps another: the hub's policy plan, scope, identity map and audit see an
+adapter like any other, which never calls the vendor in ``fetch``. The
+vendor is read at ``open`` (the first full sync) and then in the background
+by :class:`~hub.mirror.sync.MirrorSync`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from hub.mirror.freshness import Freshness
+from hub.mirror.query import InvalidCursor
+from hub.mirror.store import MirrorStore
+from hub.mirror.sync import DEFAULT_INTERVALS, MirrorSync, SyncIntervals
+from hub.model import RECORD_TYPES, Entity, data_fields
+from hub.sdk import (
+    NAME_ATTRIBUTES,
+    Adapter,
+    Capabilities,
+    EntitySupport,
+    FetchRequest,
+    FetchResult,
+    LoadReport,
+    SourceUnavailable,
+    UnsupportedRequest,
+)
+
+__all__ = ["MirroredAdapter"]
+
+log = logging.getLogger("homeroom.mirror")
+
+
+def _special_filters(entity: Entity) -> frozenset[str]:
+    names = set(data_fields(RECORD_TYPES[entity]))
+    special = {"search"} if names & set(NAME_ATTRIBUTES) else set()
+    if "date" in names:
+        special |= {"date_from", "date_to"}
+    return frozenset(special)
+
+
+class MirroredAdapter:
+    """``inner`` answered from a :class:`MirrorStore`.
+
+    - ``store_factory`` makes the store when the adapter opens (its engine
+      then belongs to the loop serving the hub);
+    - ``fields_for(entity)`` is what the policy in force lets some grant read
+      (see :func:`hub.mirror.fields.stored_attributes`); only those of the
+      inner adapter's fields are fetched and stored, and declared;
+    - ``background``: run :class:`MirrorSync` after ``open`` (off in tests
+      that drive syncs themselves).
+    """
+
+    def __init__(
+        self,
+        inner: Adapter,
+        store_factory: Callable[[], MirrorStore],
+        fields_for: Callable[[Entity], frozenset[str]],
+        *,
+        intervals: SyncIntervals = DEFAULT_INTERVALS,
+        background: bool = True,
+    ) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.store_factory = store_factory
+        self.fields_for = fields_for
+        self.intervals = intervals
+        self.background = background
+        self.freshness = Freshness()
+        self.store: MirrorStore | None = None
+        self.sync: MirrorSync | None = None
+        self._stored = self._wanted()
+        self._capabilities = self._declare()
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    # -- the Adapter protocol --
+
+    def capabilities(self) -> Capabilities:
+        """The inner adapter's entities, with the fields stored and a filter on each."""
+        return self._capabilities
+
+    async def open(self) -> LoadReport:
+        """Open the inner adapter and the store, then read every entity in full."""
+        report = await self.inner.open()
+        self.store = self.store_factory()
+        self.sync = MirrorSync(
+            self.inner, self.store, lambda: self._stored, freshness=self.freshness, intervals=self.intervals
+        )
+        try:
+            counts = await self.sync.first_sync()
+        except SQLAlchemyError as exc:
+            raise SourceUnavailable(
+                self.name, f"the mirror cannot be written ({type(exc).__name__})"
+            ) from None
+        if self.background:
+            self._stop = asyncio.Event()
+            self._task = asyncio.create_task(self.sync.run(self._stop))
+        return LoadReport(counts=counts, problems=list(report.problems))
+
+    async def fetch(self, request: FetchRequest) -> FetchResult:
+        """Answer from the store; the vendor is never asked."""
+        support = self._capabilities.entities.get(request.entity)
+        if support is None:
+            raise UnsupportedRequest(self.name, f"{request.entity.value} is not served by this source")
+        undeclared = sorted(request.fields - support.fields)
+        if undeclared:
+            raise UnsupportedRequest(
+                self.name, f"{request.entity.value} fields not mirrored: {', '.join(undeclared)}"
+            )
+        unfiltered = sorted(set(request.filters) - support.filters)
+        if unfiltered:
+            raise UnsupportedRequest(
+                self.name, f"{request.entity.value} cannot be filtered by {', '.join(unfiltered)}"
+            )
+        if self.store is None:
+            raise SourceUnavailable(self.name, "the mirror is not open")
+        try:
+            return await self.store.fetch(self.name, request)
+        except InvalidCursor:
+            raise UnsupportedRequest(self.name, "a cursor this source did not issue") from None
+        except ValueError:
+            raise UnsupportedRequest(self.name, "a filter value of the wrong shape") from None
+        except SQLAlchemyError as exc:
+            raise SourceUnavailable(self.name, f"the mirror cannot be read ({type(exc).__name__})") from None
+
+    async def aclose(self) -> None:
+        """Stop the sync, then close the inner adapter and the store."""
+        self._stop.set()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None
+        try:
+            await self.inner.aclose()
+        finally:
+            if self.store is not None:
+                await self.store.aclose()
+                self.store = None
+
+    # -- policy changes --
+
+    async def policy_changed(self) -> bool:
+        """Follow the policy in force: erase attributes no grant reads any more
+        at once, then read newly granted ones in full. Returns whether the
+        declared capabilities changed (the registry then reads them again)."""
+        wanted = self._wanted()
+        if wanted == self._stored:
+            return False
+        store, sync = self.store, self.sync
+        added: dict[Entity, frozenset[str]] = {}
+        narrowed = dict(self._stored)
+        for entity, fields in wanted.items():
+            withdrawn = self._stored.get(entity, frozenset()) - fields
+            if withdrawn:
+                narrowed[entity] = narrowed[entity] - withdrawn
+                if store is not None:
+                    await store.erase(self.name, entity, withdrawn)
+            if fields - self._stored.get(entity, frozenset()):
+                added[entity] = fields
+        # Withdrawn fields leave the declared capabilities before anything else happens.
+        self._stored = narrowed
+        self._capabilities = self._declare()
+        for entity, fields in added.items():
+            if sync is not None:
+                try:
+                    await sync.full(entity, fields)
+                except Exception as exc:  # the next scheduled full read back-fills instead
+                    log.warning(
+                        "source %s: back-fill of %s failed (%s)", self.name, entity.value, type(exc).__name__
+                    )
+                    continue
+            self._stored = {**self._stored, entity: fields}
+        self._capabilities = self._declare()
+        return True
+
+    # -- helpers --
+
+    def _wanted(self) -> dict[Entity, frozenset[str]]:
+        inner = self.inner.capabilities().entities
+        return {entity: support.fields & self.fields_for(entity) for entity, support in inner.items()}
+
+    def _declare(self) -> Capabilities:
+        return Capabilities(
+            {
+                # narrowing: visible_if is answered in SQL over links always stored.
+                entity: EntitySupport(
+                    fields=fields,
+                    filters=fields | _special_filters(entity),
+                    batch=True,
+                    paging=True,
+                    narrowing=True,
+                )
+                for entity, fields in self._stored.items()
+            }
+        )

@@ -1,0 +1,93 @@
+"""Records to rows and back, and filter values to column values.
+
+One place knows how an attribute is stored (see :mod:`hub.mirror.tables`):
+scalars as typed columns, tuples as JSON text, and every item of a link or
+tuple attribute as a ``mirror_link`` row, compared as :func:`hub.sdk.filter_value`
+renders it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from hub.mirror.tables import attribute_kind, is_linked
+from hub.model import RECORD_TYPES, Entity, Record
+from hub.sdk import filter_value
+
+__all__ = ["column_values", "link_items", "record_from_row", "row_values"]
+
+
+def row_values(entity: Entity, record: Record, attributes: Iterable[str]) -> dict[str, Any]:
+    """The column values of ``record`` for ``attributes`` (tuples as JSON text)."""
+    out: dict[str, Any] = {}
+    for name in attributes:
+        value = getattr(record, name)
+        if attribute_kind(entity, name) == "tuple":
+            out[name] = None if value is None else json.dumps([filter_value(item) for item in value])
+        else:
+            out[name] = value
+    return out
+
+
+def link_items(entity: Entity, record: Record, attributes: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """``(attribute, value)`` for every item of the link and tuple attributes of ``record``."""
+    for name in attributes:
+        if not is_linked(entity, name):
+            continue
+        value = getattr(record, name)
+        if value is None or value == "":
+            continue
+        items = value if isinstance(value, tuple) else (value,)
+        for item in dict.fromkeys(filter_value(item) for item in items):
+            yield name, item
+
+
+def record_from_row(
+    entity: Entity, vendor_id: str, row: Mapping[Any, Any], attributes: Iterable[str]
+) -> Record:
+    """A record of ``entity`` with ``attributes`` from ``row``; NULL keeps the record's default."""
+    values: dict[str, Any] = {}
+    for name in attributes:
+        value = row[name]
+        if value is None:
+            continue
+        if attribute_kind(entity, name) == "tuple":
+            value = tuple(json.loads(value))
+        values[name] = value
+    return RECORD_TYPES[entity](vendor_id=vendor_id, **values)
+
+
+def column_values(entity: Entity, attribute: str, accepted: Iterable[str]) -> list[Any]:
+    """The column values whose :func:`filter_value` is among ``accepted``.
+
+    A value that no stored value renders as (``"85"`` for a float column holds
+    ``85.0``; ``"yes"`` for a flag) is dropped: it matches nothing, as it
+    would in :func:`hub.sdk.matches`.
+    """
+    kind = attribute_kind(entity, attribute)
+    out: list[Any] = []
+    for text in accepted:
+        value = _parse(kind, text)
+        if value is not None and filter_value(value) == text:
+            out.append(value)
+    return out
+
+
+def _parse(kind: str, text: str) -> Any:
+    try:
+        if kind == "bool":
+            return {"true": True, "false": False}.get(text)
+        if kind == "float":
+            return float(text)
+        if kind == "date":
+            return dt.date.fromisoformat(text)
+        if kind == "datetime":
+            value = dt.datetime.fromisoformat(text)
+            # Stored times are read back in UTC: only a UTC rendering can match.
+            return value if value.utcoffset() == dt.timedelta(0) else None
+    except ValueError:
+        return None
+    return text

@@ -1,0 +1,40 @@
+"""How fresh a mirror is: what ``sources``, ``/healthz`` and ``extensions.freshness`` show."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from hub.model import Entity
+
+__all__ = ["Freshness"]
+
+
+@dataclass(slots=True)
+class Freshness:
+    """The sync status of one mirrored source, kept up to date by its sync.
+
+    ``synced_at`` holds, per entity, when its data was last read from the
+    vendor (full or delta); ``last_error`` the last sync failure (data-free),
+    cleared by the next success; ``first_sync_done`` once every entity has
+    been read in full once.
+    """
+
+    synced_at: dict[Entity, dt.datetime] = field(default_factory=dict)
+    last_error: str | None = None
+    first_sync_done: bool = False
+
+    @property
+    def last_sync_at(self) -> dt.datetime | None:
+        """When the most recent sync of any entity finished."""
+        return max(self.synced_at.values()) if self.synced_at else None
+
+    @property
+    def oldest_sync_at(self) -> dt.datetime | None:
+        """When the entity read longest ago was read: the age of the oldest data served."""
+        return min(self.synced_at.values()) if self.synced_at else None
+
+    def lag_seconds(self, now: dt.datetime) -> float | None:
+        """Seconds since the oldest data served was read (``None`` before any sync)."""
+        oldest = self.oldest_sync_at
+        return None if oldest is None else max((now - oldest).total_seconds(), 0.0)

@@ -1,0 +1,161 @@
+"""A ``FetchRequest`` as SQL over the mirror tables, answering like an adapter.
+
+Ids and scalar filters become ``WHERE`` clauses on the entity's table; filters
+on links and tuple items ``EXISTS`` over ``mirror_link``; ``date_from`` and
+``date_to`` compare ``date``; ``visible_if`` (the caller's relations) is one
+``OR`` of the same tests, so rows the caller cannot see are never read.
+``search`` narrows the candidates in SQL (``lower(name) LIKE`` per ASCII
+word) and is then decided exactly by :func:`hub.sdk.name_matches` on them, so
+the mirror means what every adapter means by it, for every alphabet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.mirror.codec import column_values, record_from_row
+from hub.mirror.tables import MIRROR_LINK, entity_table, is_linked
+from hub.model import RECORD_TYPES, Entity, data_fields
+from hub.sdk import NAME_ATTRIBUTES, FetchRequest, FetchResult, name_matches
+
+__all__ = ["CURSOR_PREFIX", "InvalidCursor", "fetch_rows"]
+
+CURSOR_PREFIX = "m"
+_CURSOR = re.compile(rf"^{CURSOR_PREFIX}(\d{{1,12}})$")
+_SPECIAL = frozenset({"search", "date_from", "date_to"})
+
+
+class InvalidCursor(ValueError):
+    """A cursor this mirror did not issue."""
+
+
+def _offset(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    found = _CURSOR.match(cursor)
+    if found is None:
+        raise InvalidCursor(cursor)
+    return int(found.group(1))
+
+
+def _like_word(word: str) -> str:
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _conditions(source: str, request: FetchRequest) -> list[ColumnElement[bool]]:
+    entity = request.entity
+    table = entity_table(entity)
+    conditions: list[ColumnElement[bool]] = [table.c.source == source]
+    if request.ids is not None:
+        conditions.append(table.c.vendor_id.in_(request.ids) if request.ids else false())
+    for name, accepted in request.filters.items():
+        if name == "date_from":
+            conditions.append(table.c.date >= dt.date.fromisoformat(accepted[0]))
+        elif name == "date_to":
+            conditions.append(table.c.date <= dt.date.fromisoformat(accepted[0]))
+        elif name == "search":
+            words = [w for w in accepted[0].casefold().split() if w.isascii()] if accepted else []
+            names = [table.c[n] for n in NAME_ATTRIBUTES if n in table.c]
+            for word in words:
+                pattern = _like_word(word)
+                conditions.append(or_(*(func.lower(column).like(pattern, escape="\\") for column in names)))
+        else:
+            conditions.append(_holds(source, entity, name, accepted))
+    if request.visible_if:
+        # The caller's relations pushed down: a row is read when any pair holds.
+        conditions.append(or_(*(_holds(source, entity, name, values) for name, values in request.visible_if)))
+    return conditions
+
+
+def _holds(source: str, entity: Entity, name: str, accepted: Sequence[str]) -> ColumnElement[bool]:
+    """``name`` of the row (any item, for a link or tuple) is among ``accepted``."""
+    table = entity_table(entity)
+    if not accepted:
+        return false()
+    if name == "vendor_id":
+        return table.c.vendor_id.in_(accepted)
+    if is_linked(entity, name):
+        link = MIRROR_LINK
+        return exists().where(
+            link.c.source == source,
+            link.c.entity == entity.value,
+            link.c.attribute == name,
+            link.c.value.in_(accepted),
+            link.c.vendor_id == table.c.vendor_id,
+        )
+    values = column_values(entity, name, accepted)
+    return table.c[name].in_(values) if values else false()
+
+
+def _page(offset: int, limit: int | None, count: int, total: int) -> str | None:
+    """The cursor after ``count`` rows read from ``offset``, or ``None`` at the end."""
+    if limit is None or limit <= 0 or offset + count >= total:
+        return None
+    return f"{CURSOR_PREFIX}{offset + count}"
+
+
+async def fetch_rows(conn: AsyncConnection, source: str, request: FetchRequest) -> FetchResult:
+    """Answer ``request`` for ``source`` from the mirror tables (names already checked).
+
+    Only ``request.fields`` are filled; rows come in the vendor's order
+    (``seq``); ``total`` counts every matching row; ``next_cursor`` is an
+    offset (``m<n>``) into that order.
+    """
+    entity = request.entity
+    table = entity_table(entity)
+    offset = _offset(request.cursor)
+    named = {*request.filters, *(name for name, _ in request.visible_if)} - {"vendor_id"}
+    unknown = named - _SPECIAL - set(data_fields(RECORD_TYPES[entity]))
+    if unknown:
+        raise ValueError(f"no such attribute: {', '.join(sorted(unknown))}")
+    where = and_(*_conditions(source, request))
+    order = (table.c.seq, table.c.vendor_id)
+    fields = sorted(request.fields)
+    columns = [table.c.vendor_id, *(table.c[name] for name in fields)]
+    term = request.filters.get("search")
+    if term:
+        names = [n for n in NAME_ATTRIBUTES if n in table.c]
+        candidates = (
+            await conn.execute(
+                select(table.c.vendor_id, *(table.c[n] for n in names)).where(where).order_by(*order)
+            )
+        ).all()
+        matched = [
+            row.vendor_id
+            for row in candidates
+            if name_matches(record_from_row(entity, row.vendor_id, row._mapping, names), term[0])
+        ]
+        total = len(matched)
+        wanted = (
+            matched[offset:] if request.limit is None else matched[offset : offset + max(request.limit, 0)]
+        )
+        rows = await _by_ids(conn, source, request, columns, wanted)
+    else:
+        total = int((await conn.execute(select(func.count()).select_from(table).where(where))).scalar_one())
+        query = select(*columns).where(where).order_by(*order).offset(offset)
+        if request.limit is not None:
+            query = query.limit(max(request.limit, 0))
+        rows = list((await conn.execute(query)).all())
+    records = [record_from_row(entity, row.vendor_id, row._mapping, fields) for row in rows]
+    return FetchResult(records, _page(offset, request.limit, len(records), total), total)
+
+
+async def _by_ids(
+    conn: AsyncConnection, source: str, request: FetchRequest, columns: Sequence[Any], ids: Sequence[str]
+) -> list[Any]:
+    """The rows of ``ids`` (in that order) with ``columns``."""
+    if not ids:
+        return []
+    table = entity_table(request.entity)
+    found = (
+        await conn.execute(select(*columns).where(table.c.source == source, table.c.vendor_id.in_(ids)))
+    ).all()
+    by_id = {row.vendor_id: row for row in found}
+    return [by_id[vendor_id] for vendor_id in ids if vendor_id in by_id]

@@ -1,0 +1,301 @@
+"""The mirror in the hub's database: write what a sync read, answer what the hub asks.
+
+Every write runs in one transaction (on SQLite with the write lock taken at
+``BEGIN``), so a reader sees a source's entity before or after a sync, never
+half of one. Works on SQLite (aiosqlite) and PostgreSQL (asyncpg).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from hub.mirror.codec import link_items, row_values
+from hub.mirror.query import fetch_rows
+from hub.mirror.tables import MIRROR_LINK, MIRROR_STATE, entity_table, is_linked
+from hub.model import RECORD_TYPES, Entity, Record, data_fields
+from hub.sdk import FetchRequest, FetchResult
+from hub.store import write_transaction
+
+__all__ = ["EntityState", "MirrorStore", "WriteCounts"]
+
+# Rows per statement: well under SQLite's and asyncpg's bound-parameter limits.
+_CHUNK = 500
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True, slots=True)
+class WriteCounts:
+    """What one write did: rows written (inserted or updated) and rows deleted."""
+
+    written: int = 0
+    deleted: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class EntityState:
+    """The sync state of one entity of one source (``mirror_state``)."""
+
+    entity: Entity
+    last_full_sync: dt.datetime | None = None
+    last_delta_sync: dt.datetime | None = None
+    watermark: str | None = None
+    rows: int | None = None
+    last_error: str | None = None
+
+    @property
+    def last_sync(self) -> dt.datetime | None:
+        """The later of the last full and delta sync."""
+        times = [t for t in (self.last_full_sync, self.last_delta_sync) if t is not None]
+        return max(times) if times else None
+
+
+def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+class MirrorStore:
+    """The mirror tables of every source, on ``engine`` (which the store disposes in :meth:`aclose`)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    # -- writes --
+
+    async def replace_all(
+        self, source: str, entity: Entity, records: Sequence[Record], fields: frozenset[str], at: dt.datetime
+    ) -> WriteCounts:
+        """Make the mirror of ``source``'s ``entity`` exactly ``records`` (a full read).
+
+        Rows given are written with ``fields`` (every other attribute NULL), in
+        the order given; rows not given are deleted. ``mirror_state`` records the
+        full sync at ``at``.
+        """
+        table = entity_table(entity)
+        attributes = data_fields(RECORD_TYPES[entity])
+        unique = list({record.vendor_id: record for record in records}.values())
+        async with write_transaction(self.engine) as conn:
+            held = set(
+                (await conn.execute(select(table.c.vendor_id).where(table.c.source == source))).scalars()
+            )
+            gone = sorted(held - {record.vendor_id for record in unique})
+            await self._delete_rows(conn, source, entity, gone)
+            rows = []
+            for seq, record in enumerate(unique):
+                values = {name: None for name in attributes}
+                values.update(row_values(entity, record, sorted(fields)))
+                rows.append({"source": source, "vendor_id": record.vendor_id, "seq": seq, **values})
+            await self._upsert_rows(conn, table, rows, [*attributes, "seq"])
+            await conn.execute(
+                delete(MIRROR_LINK).where(
+                    MIRROR_LINK.c.source == source, MIRROR_LINK.c.entity == entity.value
+                )
+            )
+            await self._insert_links(conn, source, entity, unique, fields)
+            await self._write_state(
+                conn, source, entity, last_full_sync=at, rows=len(unique), last_error=None
+            )
+        return WriteCounts(written=len(unique), deleted=len(gone))
+
+    async def upsert(
+        self, source: str, entity: Entity, records: Sequence[Record], fields: frozenset[str], at: dt.datetime
+    ) -> WriteCounts:
+        """Write ``records`` (a delta): their ``fields`` are replaced, other
+        attributes of rows already held are kept; new rows go after the others.
+        ``mirror_state`` records the delta sync at ``at``."""
+        table = entity_table(entity)
+        unique = list({record.vendor_id: record for record in records}.values())
+        attributes = sorted(fields)
+        async with write_transaction(self.engine) as conn:
+            last = (
+                await conn.execute(select(func.max(table.c.seq)).where(table.c.source == source))
+            ).scalar()
+            start = 0 if last is None else int(last) + 1
+            rows = [
+                {
+                    "source": source,
+                    "vendor_id": record.vendor_id,
+                    "seq": start + i,
+                    **row_values(entity, record, attributes),
+                }
+                for i, record in enumerate(unique)
+            ]
+            await self._upsert_rows(conn, table, rows, attributes)
+            linked = [name for name in attributes if is_linked(entity, name)]
+            if linked:
+                for ids in _chunks([record.vendor_id for record in unique]):
+                    await conn.execute(
+                        delete(MIRROR_LINK).where(
+                            MIRROR_LINK.c.source == source,
+                            MIRROR_LINK.c.entity == entity.value,
+                            MIRROR_LINK.c.attribute.in_(linked),
+                            MIRROR_LINK.c.vendor_id.in_(ids),
+                        )
+                    )
+            await self._insert_links(conn, source, entity, unique, fields)
+            count = await self._count(conn, source, entity)
+            await self._write_state(conn, source, entity, last_delta_sync=at, rows=count, last_error=None)
+        return WriteCounts(written=len(unique))
+
+    async def delete(self, source: str, entity: Entity, vendor_ids: Iterable[str]) -> int:
+        """Delete those rows (and their link items); returns how many were held."""
+        ids = sorted(set(vendor_ids))
+        async with write_transaction(self.engine) as conn:
+            deleted = await self._delete_rows(conn, source, entity, ids)
+            if deleted:
+                await self._write_state(conn, source, entity, rows=await self._count(conn, source, entity))
+        return deleted
+
+    async def erase(self, source: str, entity: Entity, attributes: Iterable[str]) -> None:
+        """Forget ``attributes`` of every row of ``source``'s ``entity`` (columns
+        set NULL, link items dropped): the policy no longer lets anyone read them."""
+        names = sorted(set(attributes) & set(data_fields(RECORD_TYPES[entity])))
+        if not names:
+            return
+        table = entity_table(entity)
+        async with write_transaction(self.engine) as conn:
+            await conn.execute(
+                update(table).where(table.c.source == source).values({name: None for name in names})
+            )
+            await conn.execute(
+                delete(MIRROR_LINK).where(
+                    MIRROR_LINK.c.source == source,
+                    MIRROR_LINK.c.entity == entity.value,
+                    MIRROR_LINK.c.attribute.in_(names),
+                )
+            )
+
+    # -- reads --
+
+    async def fetch(self, source: str, request: FetchRequest) -> FetchResult:
+        """Answer ``request`` as an adapter would (see :func:`hub.mirror.query.fetch_rows`)."""
+        async with self.engine.connect() as conn:
+            return await fetch_rows(conn, source, request)
+
+    async def state(self, source: str) -> dict[Entity, EntityState]:
+        """The sync state of every entity of ``source`` held in the store."""
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(select(MIRROR_STATE).where(MIRROR_STATE.c.source == source))).all()
+        out: dict[Entity, EntityState] = {}
+        for row in rows:
+            values = dict(row._mapping)
+            values.pop("source")
+            entity = Entity(values.pop("entity"))
+            out[entity] = EntityState(entity=entity, **values)
+        return out
+
+    async def set_state(
+        self,
+        source: str,
+        entity: Entity,
+        *,
+        last_full_sync: dt.datetime | None = _UNSET,
+        last_delta_sync: dt.datetime | None = _UNSET,
+        watermark: str | None = _UNSET,
+        rows: int | None = _UNSET,
+        last_error: str | None = _UNSET,
+    ) -> None:
+        """Change the given columns of ``source``'s ``entity`` state (others are kept)."""
+        changes = {
+            "last_full_sync": last_full_sync,
+            "last_delta_sync": last_delta_sync,
+            "watermark": watermark,
+            "rows": rows,
+            "last_error": last_error,
+        }
+        async with write_transaction(self.engine) as conn:
+            await self._write_state(
+                conn, source, entity, **{k: v for k, v in changes.items() if v is not _UNSET}
+            )
+
+    async def aclose(self) -> None:
+        """Dispose of the engine."""
+        await self.engine.dispose()
+
+    # -- helpers --
+
+    def _insert(self, table: Table) -> Any:
+        if self.engine.dialect.name == "postgresql":
+            return postgresql.insert(table)
+        return sqlite.insert(table)
+
+    async def _upsert_rows(
+        self,
+        conn: AsyncConnection,
+        table: Table,
+        rows: Sequence[dict[str, Any]],
+        update_columns: Sequence[str],
+    ) -> None:
+        if not rows:
+            return
+        statement = self._insert(table)
+        keys = [table.c.source, table.c.vendor_id]
+        if update_columns:
+            statement = statement.on_conflict_do_update(
+                index_elements=keys, set_={name: statement.excluded[name] for name in update_columns}
+            )
+        else:
+            statement = statement.on_conflict_do_nothing(index_elements=keys)
+        for chunk in _chunks(rows):
+            await conn.execute(statement, list(chunk))
+
+    async def _insert_links(
+        self,
+        conn: AsyncConnection,
+        source: str,
+        entity: Entity,
+        records: Sequence[Record],
+        fields: frozenset[str],
+    ) -> None:
+        linked = sorted(name for name in fields if is_linked(entity, name))
+        if not linked:
+            return
+        rows = [
+            {"source": source, "entity": entity.value, "vendor_id": r.vendor_id, "attribute": a, "value": v}
+            for r in records
+            for a, v in link_items(entity, r, linked)
+        ]
+        for chunk in _chunks(rows):
+            await conn.execute(MIRROR_LINK.insert(), list(chunk))
+
+    async def _delete_rows(
+        self, conn: AsyncConnection, source: str, entity: Entity, ids: Sequence[str]
+    ) -> int:
+        table = entity_table(entity)
+        deleted = 0
+        for chunk in _chunks(ids):
+            result = await conn.execute(
+                delete(table).where(table.c.source == source, table.c.vendor_id.in_(chunk))
+            )
+            deleted += result.rowcount
+            await conn.execute(
+                delete(MIRROR_LINK).where(
+                    MIRROR_LINK.c.source == source,
+                    MIRROR_LINK.c.entity == entity.value,
+                    MIRROR_LINK.c.vendor_id.in_(chunk),
+                )
+            )
+        return deleted
+
+    async def _count(self, conn: AsyncConnection, source: str, entity: Entity) -> int:
+        table = entity_table(entity)
+        query = select(func.count()).select_from(table).where(table.c.source == source)
+        return int((await conn.execute(query)).scalar_one())
+
+    async def _write_state(self, conn: AsyncConnection, source: str, entity: Entity, **changes: Any) -> None:
+        statement = self._insert(MIRROR_STATE).values(source=source, entity=entity.value, **changes)
+        keys = [MIRROR_STATE.c.source, MIRROR_STATE.c.entity]
+        if changes:
+            statement = statement.on_conflict_do_update(
+                index_elements=keys, set_={name: statement.excluded[name] for name in changes}
+            )
+        else:
+            statement = statement.on_conflict_do_nothing(index_elements=keys)
+        await conn.execute(statement)

@@ -1,0 +1,91 @@
+"""Turning a ``mode = "mirror"`` source into a mirrored adapter, and following policy reloads."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from hub.mirror.adapter import MirroredAdapter
+from hub.mirror.fields import stored_attributes
+from hub.mirror.store import MirrorStore
+from hub.mirror.sync import SyncIntervals
+from hub.model import Entity
+from hub.policy import PolicyEngine
+from hub.sdk import Adapter
+from hub.store import create_engine
+
+__all__ = ["MirrorWiring", "follow_policy", "hub_attributes"]
+
+PERSON_ENTITIES = (Entity.STUDENT, Entity.TEACHER, Entity.GUARDIAN)
+
+
+@dataclass(frozen=True)
+class MirrorWiring:
+    """What a mirrored source needs from the hub: its store and its policy.
+
+    ``store_url`` is the hub's ``[store]`` (the mirror lives in the district's
+    database); ``policy()`` the engine in force, read at each decision;
+    ``extra`` attributes the hub itself reads per entity (identity match
+    keys, the e-mail sign-in binds by) besides those of the grants.
+    """
+
+    store_url: str
+    policy: Callable[[], PolicyEngine]
+    extra: Mapping[Entity, frozenset[str]] = field(default_factory=dict)
+
+    def fields_for(self, entity: Entity) -> frozenset[str]:
+        """The attributes of ``entity`` a mirror keeps under the policy in force."""
+        return stored_attributes(self.policy(), entity, self.extra.get(entity, frozenset()))
+
+    def wrap(self, adapter: Adapter, table: Mapping[str, Any]) -> MirroredAdapter:
+        """``adapter`` mirrored with the intervals of its (validated) ``[[sources]]`` table."""
+        url = self.store_url
+        return MirroredAdapter(
+            adapter,
+            lambda: MirrorStore(create_engine(url)),
+            self.fields_for,
+            intervals=SyncIntervals.from_table(table),
+        )
+
+
+def hub_attributes(match_rules: Iterable[Any], bind_by_email: bool) -> dict[Entity, frozenset[str]]:
+    """Attributes the hub reads whatever the policy: the ``[identity]`` match
+    keys (both sides of each ``a=b``) and, when sign-in binds by e-mail, people's e-mail."""
+    people: set[str] = {"email"} if bind_by_email else set()
+    sections: set[str] = set()
+    courses: set[str] = set()
+    for rule in match_rules:
+        for target, pairs in ((people, rule.people), (sections, rule.sections), (courses, rule.courses)):
+            for pair in pairs:
+                left, _, right = pair.partition("=")
+                target.update({left.strip(), right.strip()} - {"vendor_id"})
+    out = {entity: frozenset(people) for entity in PERSON_ENTITIES}
+    out[Entity.SECTION] = frozenset(sections)
+    out[Entity.COURSE] = frozenset(courses)
+    return out
+
+
+def follow_policy(
+    adapters: Callable[[], Iterable[Adapter]], refresh: Callable[[str], None]
+) -> Callable[[Any], None]:
+    """A policy-reload callback: after a swap, each mirrored adapter erases what
+    no grant reads any more and back-fills what became readable, then
+    ``refresh(name)`` lets the registry read its capabilities again."""
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def follow(adapter: MirroredAdapter) -> None:
+        if await adapter.policy_changed():
+            refresh(adapter.name)
+
+    def on_outcome(outcome: Any) -> None:
+        if not getattr(outcome, "swapped", False):
+            return
+        for adapter in adapters():
+            if isinstance(adapter, MirroredAdapter):
+                task = asyncio.ensure_future(follow(adapter))
+                tasks.add(task)  # keep a reference until it is done
+                task.add_done_callback(tasks.discard)
+
+    return on_outcome

@@ -1,0 +1,31 @@
+"""Mirror fixtures: a migrated store on each engine (see tests/store/fixtures.py),
+emptied of mirror rows, since the PostgreSQL database is shared by a test run."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import delete
+
+from hub.mirror.store import MirrorStore
+from hub.mirror.tables import MIRROR_LINK, MIRROR_STATE, entity_table
+from hub.model import Entity
+from hub.store import create_engine
+from tests.store.fixtures import backend, migrated_url, pg_database, sqlite_template
+
+__all__ = ["backend", "migrated_url", "mirror", "pg_database", "sqlite_template"]
+
+
+@pytest.fixture
+async def mirror(migrated_url: str) -> AsyncIterator[MirrorStore]:
+    """An empty mirror store on each engine."""
+    engine = create_engine(migrated_url)
+    async with engine.begin() as conn:
+        for table in (MIRROR_LINK, MIRROR_STATE, *(entity_table(e) for e in Entity)):
+            await conn.execute(delete(table))
+    store = MirrorStore(engine)
+    try:
+        yield store
+    finally:
+        await store.aclose()
