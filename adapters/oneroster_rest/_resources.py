@@ -283,12 +283,21 @@ def resources(version: str) -> dict[Entity, Resource]:
 def demographics(version: str) -> Resource:
     """``/demographics``: joined onto students for the demographic attributes."""
     rostering, _ = prefixes(version)
-    fields = (
-        *("birthDate", "sex", "hispanicOrLatinoEthnicity", "metadata"),
+    races = (
         *("americanIndianOrAlaskaNative", "asian", "blackOrAfricanAmerican"),
         *("nativeHawaiianOrOtherPacificIslander", "white", "demographicRaceTwoOrMoreRaces"),
     )
-    return Resource(None, rostering + "demographics", "demographics", {"*": fields})
+    # Per attribute, so that only what the hub asks for is asked of the vendor
+    # (a field no grant reads is never requested).
+    fields = {
+        "birth_date": ("birthDate",),
+        "sex": ("sex",),
+        "hispanic_or_latino": ("hispanicOrLatinoEthnicity",),
+        "races": races,
+        "programs": ("metadata",),
+        "directory_opt_out": ("metadata",),
+    }
+    return Resource(None, rostering + "demographics", "demographics", fields)
 
 
 def categories(version: str) -> Resource:

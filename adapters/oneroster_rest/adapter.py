@@ -680,7 +680,8 @@ class OneRosterRestAdapter:
             built = [(index, build(obj)) for index, obj in objects]
         records = [(index, record) for index, record in built if record is not None]
         if entity is Entity.STUDENT and attributes & m.DEMOGRAPHIC_FIELDS:
-            await self._join_demographics([record for _, record in records], joined)
+            students = [record for _, record in records]
+            await self._join_demographics(students, joined, attributes & m.DEMOGRAPHIC_FIELDS)
         return records
 
     async def _join(
@@ -724,11 +725,13 @@ class OneRosterRestAdapter:
         found = await self._join(line_items(self.version), "class,sourcedId,status", refs, joined)
         return {key: section for key, obj in found.items() if (section := _ref(obj.get("class")))}
 
-    async def _join_demographics(self, students: Sequence[Record], joined: _Joined) -> None:
+    async def _join_demographics(
+        self, students: Sequence[Record], joined: _Joined, attributes: frozenset[str]
+    ) -> None:
         if not students:
             return
         resource = demographics(self.version)
-        fields = resource.vendor_fields(frozenset({"*"}))
+        fields = resource.vendor_fields(attributes)
         found = await self._join(resource, fields, {s.vendor_id for s in students}, joined)
         for student in students:
             if isinstance(student, Student):

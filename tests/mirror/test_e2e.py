@@ -220,11 +220,6 @@ async def test_a_field_no_grant_reads_is_never_asked_for_nor_stored(district: Pa
             assert await _stored_birth_dates(running) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="oneroster-rest joins /demographics with every demographics field whatever was asked "
-    "(adapters/oneroster_rest/_resources.py demographics()); the record is projected, the request is not",
-)
 async def test_the_vendor_is_not_asked_for_a_field_no_grant_reads(district: Path, tmp_path: Path) -> None:
     policy = _policy_without_birth_dates(tmp_path / "policy")
     simulator = create_simulator(district)
