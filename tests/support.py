@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import secrets
 import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -79,15 +80,35 @@ async def running_hub(
     today: dt.date = TODAY,
     store_url: str | None = None,
     server: dict[str, Any] | None = None,
+    mode: str = "live",
 ) -> AsyncIterator[RunningHub]:
     """Open a hub over the OneRoster CSV set in ``data_dir`` (``server``: keys of
-    ``[server]`` to set, e.g. :data:`READ_EVERYTHING`)."""
+    ``[server]`` to set, e.g. :data:`READ_EVERYTHING`; ``mode="mirror"``: the
+    source answered from the read model, in a store of its own)."""
     signer = DevSigner(secrets.token_bytes(32))
-    overrides: dict[str, Any] = {
-        "sources": ({"name": "sis", "kind": "oneroster-csv", "path": str(data_dir)},)
-    }
+    source: dict[str, Any] = {"name": "sis", "kind": "oneroster-csv", "path": str(data_dir)}
+    if mode != "live":
+        source["mode"] = mode
+    overrides: dict[str, Any] = {"sources": (source,)}
     if server is not None:
         overrides["server"] = server
+    with tempfile.TemporaryDirectory(prefix="homeroom-mirror-") as scratch:
+        if mode == "mirror":
+            mirror_url = f"sqlite+aiosqlite:///{Path(scratch) / 'mirror.db'}"
+            overrides["store"] = {"url": store_url or mirror_url}
+            await upgrade(store_url or mirror_url)
+        async with _opened(overrides, policy_dir, today, store_url, signer) as running:
+            yield running
+
+
+@asynccontextmanager
+async def _opened(
+    overrides: dict[str, Any],
+    policy_dir: Path | None,
+    today: dt.date,
+    store_url: str | None,
+    signer: DevSigner,
+) -> AsyncIterator[RunningHub]:
     if policy_dir is not None:
         overrides["policy"] = {"dir": str(policy_dir), "watch": False}
     settings = load_settings(None, **overrides)

@@ -7,9 +7,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
@@ -37,7 +35,7 @@ from hub.sdk.http import RequestRejected
 if TYPE_CHECKING:
     from hub.mirror.wiring import MirrorWiring
 
-__all__ = ["SourceRegistry", "SourceState", "build_registry", "installed_kinds", "noting_reads"]
+__all__ = ["SourceRegistry", "SourceState", "build_registry", "installed_kinds"]
 
 ENTRY_POINT_GROUP = "homeroom.adapters"
 log = logging.getLogger("homeroom.sources")
@@ -47,21 +45,6 @@ log = logging.getLogger("homeroom.sources")
 # hub's doing, which says nothing about the vendor. Everything else (outages,
 # timeouts, 5xx, refused credentials, unreadable answers, adapter bugs) does.
 _REQUEST_REFUSALS: tuple[type[SourceError], ...] = (UnsupportedRequest, RequestRejected)
-
-# The sources the current request read (see ``noting_reads``): a set shared by
-# the tasks the request's loaders start, as they copy the request's context.
-_READS: ContextVar[set[str] | None] = ContextVar("homeroom_source_reads", default=None)
-
-
-@contextmanager
-def noting_reads() -> Iterator[set[str]]:
-    """The names of the sources fetched from inside the block (for ``extensions.freshness``)."""
-    reads: set[str] = set()
-    token = _READS.set(reads)
-    try:
-        yield reads
-    finally:
-        _READS.reset(token)
 
 
 def installed_kinds() -> dict[str, AdapterSpec[Any]]:
@@ -222,9 +205,6 @@ class SourceRegistry:
             raise SourceUnavailable(source, f"adapter error ({type(exc).__name__})") from None
         state.latency_ms = (time.perf_counter() - started) * 1000
         state.answered()
-        reads = _READS.get()
-        if reads is not None:
-            reads.add(source)
         if state.mode == "mirror":
             self._observe(source)
         return result

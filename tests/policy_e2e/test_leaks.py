@@ -77,10 +77,10 @@ CASBIN_SETTINGS = settings(
 class SyncHub:
     """A hub opened in process, driven synchronously on one event loop."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, mode: str = "live") -> None:
         self.data_dir = data_dir
         self._runner = asyncio.Runner()
-        self._context: AbstractAsyncContextManager[RunningHub] = running_hub(data_dir)
+        self._context: AbstractAsyncContextManager[RunningHub] = running_hub(data_dir, mode=mode)
         self.running = self._runner.run(self._context.__aenter__())
         self._store = self.running.hub.policy
 
@@ -133,9 +133,9 @@ class World:
         return f"World({self.hub.data_dir.name})"
 
 
-def _world(tmp: Path, students: int) -> Iterator[World]:
+def _world(tmp: Path, students: int, mode: str = "live") -> Iterator[World]:
     data_dir = make_district(tmp / f"district-{students}", students)
-    hub = SyncHub(data_dir)
+    hub = SyncHub(data_dir, mode)
     try:
         assert hub.running.hub.settings.policy.grace_days == GRACE_DAYS
         yield World(hub, District(data_dir), Policy.from_dir())
@@ -143,9 +143,10 @@ def _world(tmp: Path, students: int) -> Iterator[World]:
         hub.close()
 
 
-@pytest.fixture(scope="module")
-def large(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    yield from _world(tmp_path_factory.mktemp("leaks"), LARGE)
+@pytest.fixture(scope="module", params=["live", "mirror"])
+def large(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[World]:
+    # The source read live, and answered from the read model: the same promises.
+    yield from _world(tmp_path_factory.mktemp("leaks"), LARGE, request.param)
 
 
 @pytest.fixture(scope="module")

@@ -92,9 +92,11 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_district(tmp_path_factory.mktemp("policy_e2e") / "district", STUDENTS)
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def world(data_dir: Path) -> AsyncIterator[World]:
-    async with running_hub(data_dir, server=READ_EVERYTHING) as running:
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=["live", "mirror"])
+async def world(data_dir: Path, request: pytest.FixtureRequest) -> AsyncIterator[World]:
+    # Every persona test runs against the source read live and answered from
+    # the read model: the same answers, the same refusals.
+    async with running_hub(data_dir, server=READ_EVERYTHING, mode=request.param) as running:
         assert running.hub.settings.policy.grace_days == GRACE_DAYS
         yield World(running, District(data_dir), Policy.from_dir(), data_dir)
 
