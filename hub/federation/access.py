@@ -30,6 +30,7 @@ from hub.sdk import NAME_ATTRIBUTES, FetchRequest, SourceError, fetch_every_page
 __all__ = ["DataAccess", "Page", "SourceFailure"]
 
 _EMPTY: frozenset[str] = frozenset()
+Filters = tuple[tuple[str, tuple[str, ...]], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +93,7 @@ class DataAccess:
     subject: str = ""
     failures: list[SourceFailure] = field(default_factory=list)
     _by_id: dict[Entity, DataLoader[tuple[str, str], Record | None]] = field(default_factory=dict)
-    _by_link: dict[tuple[Entity, str, bool], DataLoader[tuple[str, str], list[Record]]] = field(
+    _by_link: dict[tuple[Entity, str, bool, Filters], DataLoader[tuple[str, str], list[Record]]] = field(
         default_factory=dict
     )
 
@@ -150,21 +151,34 @@ class DataAccess:
         *,
         scoped: bool = True,
         disclose: bool = True,
+        narrow: Filters = (),
     ) -> list[Record]:
         """Records of ``entity`` whose ``attribute`` holds ``value``.
 
         ``scoped=False`` is for structural look-ups (enrollments used to find a
         section's students): those rows are never returned to the caller.
+        ``narrow``: further filters (``date_from``/``date_to``) passed to the
+        source where it supports them, to read fewer rows; the resolver still
+        applies its own filter to what comes back.
         """
         if source not in self.registry.adapters:
             return []
-        rows = await self._link_loader(entity, attribute, scoped).load((source, value))
+        supported = self.registry.supported_filters(source, entity)
+        narrow = tuple((name, values) for name, values in narrow if name in supported)
+        rows = await self._link_loader(entity, attribute, scoped, narrow).load((source, value))
         if scoped and disclose:
             self.scope.disclose(rows)
         return rows
 
     async def linked_to(
-        self, entity: Entity, attribute: str, row: Record, *, scoped: bool = True, disclose: bool = True
+        self,
+        entity: Entity,
+        attribute: str,
+        row: Record,
+        *,
+        scoped: bool = True,
+        disclose: bool = True,
+        narrow: Filters = (),
     ) -> list[Record]:
         """Records of ``entity`` linked to ``row`` through ``attribute``, from
         whichever of the row's sources should answer: the LMS sources of a
@@ -183,12 +197,14 @@ class DataAccess:
             return []
         if len(keys) == 1:
             source, value = keys[0]
-            return await self.linked(entity, attribute, source, value, scoped=scoped, disclose=disclose)
+            return await self.linked(
+                entity, attribute, source, value, scoped=scoped, disclose=disclose, narrow=narrow
+            )
         seen: set[str] = set()
         out: list[Record] = []
         for source, vendor_id in keys:
             for found in await self.linked(
-                entity, attribute, source, vendor_id, scoped=scoped, disclose=disclose
+                entity, attribute, source, vendor_id, scoped=scoped, disclose=disclose, narrow=narrow
             ):
                 if found.id not in seen:
                     seen.add(found.id)
@@ -481,14 +497,14 @@ class DataAccess:
         return loader
 
     def _link_loader(
-        self, entity: Entity, attribute: str, scoped: bool
+        self, entity: Entity, attribute: str, scoped: bool, narrow: Filters = ()
     ) -> DataLoader[tuple[str, str], list[Record]]:
-        key = (entity, attribute, scoped)
+        key = (entity, attribute, scoped, narrow)
         loader = self._by_link.get(key)
         if loader is None:
 
             async def load(keys: list[tuple[str, str]]) -> list[list[Record]]:
-                return await self._load_links(entity, attribute, scoped, keys)
+                return await self._load_links(entity, attribute, scoped, keys, narrow)
 
             loader = DataLoader(load_fn=load)
             self._by_link[key] = loader
@@ -551,7 +567,12 @@ class DataAccess:
         return out
 
     async def _load_links(
-        self, entity: Entity, attribute: str, scoped: bool, keys: list[tuple[str, str]]
+        self,
+        entity: Entity,
+        attribute: str,
+        scoped: bool,
+        keys: list[tuple[str, str]],
+        narrow: Filters = (),
     ) -> list[list[Record]]:
         by_source: dict[str, list[str]] = defaultdict(list)
         for source, value in keys:
@@ -569,7 +590,7 @@ class DataAccess:
             request = FetchRequest(
                 entity=entity,
                 fields=first_read,
-                filters={attribute: tuple(dict.fromkeys(values))},
+                filters={**dict(narrow), attribute: tuple(dict.fromkeys(values))},
                 visible_if=await self._narrowing(source, entity) if scoped else (),
             )
             rows = await self._fetch_all(source, request)

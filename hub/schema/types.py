@@ -230,7 +230,9 @@ class Student(Person):
         if withheld(root, "attendance", info):
             return []
         rows = of_type(
-            await data(info).linked_to(Entity.ATTENDANCE_EVENT, "student_id", root, disclose=False),
+            await data(info).linked_to(
+                Entity.ATTENDANCE_EVENT, "student_id", root, disclose=False, narrow=_date_range(from_, to)
+            ),
             m.AttendanceEvent,
         )
         if from_ is not None or to is not None:
@@ -372,6 +374,16 @@ class Section(Node):
     @strawberry.field
     def sources(self, root: strawberry.Parent[Any], info: Info) -> list[SourceRef]:
         return _sources(root, info)
+
+
+def _date_range(from_: dt.date | None, to: dt.date | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``date_from``/``date_to`` filters for a source (ISO dates), to read fewer rows."""
+    out: list[tuple[str, tuple[str, ...]]] = []
+    if from_ is not None:
+        out.append(("date_from", (from_.isoformat(),)))
+    if to is not None:
+        out.append(("date_to", (to.isoformat(),)))
+    return tuple(out)
 
 
 def _after(value: dt.datetime | None, bound: dt.datetime) -> bool:

@@ -95,3 +95,25 @@ async def test_a_teachers_directory_search_reads_no_hidden_student(district: Pat
             if answer.get("data") is None or answer["data"].get("student") is None:
                 hidden.append(vendor_id)
         assert hidden == []
+
+
+async def test_an_attendance_date_range_is_asked_of_the_source(district: Path) -> None:
+    query = (
+        '{ viewer { students { edges { node { id attendance(from: "2026-11-10", to: "2026-11-14") '
+        "{ date } } } } } }"
+    )
+    async with running_hub(district) as running:
+        running.hub.registry.record_requests = True
+        body = await running.query(query, persona="teacher")
+        assert "errors" not in body, body.get("errors")
+        asked = [r for _, r in running.hub.registry.requests if r.entity is Entity.ATTENDANCE_EVENT]
+        assert asked and all(
+            r.filters.get("date_from") == ("2026-11-10",) and r.filters.get("date_to") == ("2026-11-14",)
+            for r in asked
+        )
+        dates = [
+            mark["date"]
+            for edge in body["data"]["viewer"]["students"]["edges"]
+            for mark in edge["node"]["attendance"]
+        ]
+        assert dates and all("2026-11-10" <= d <= "2026-11-14" for d in dates)
