@@ -27,7 +27,7 @@ from hub.federation.registry import SourceRegistry, SourceState
 from hub.graphiql import PersonaSwitcher, graphiql_page
 from hub.graphql_request import BadRequest, read_graphql_request
 from hub.logsafe import safe_exception
-from hub.mirror.wiring import follow_policy
+from hub.mirror.wiring import first_syncs_attempted, follow_policy, mirror_rows
 from hub.operation_choice import NO_OPERATION, NOT_FOUND, ambiguous_operation
 from hub.runtime import Hub
 from hub.schema import HubSchema, build_schema
@@ -193,13 +193,22 @@ def _reload_history(engine: Any) -> Any:
     return note
 
 
-def _mirror_health(state: SourceState) -> dict[str, Any]:
-    """What ``/healthz`` adds for a mirrored source: how fresh it is."""
+def _mirror_health(state: SourceState, rows: dict[str, int] | None) -> dict[str, Any]:
+    """What ``/healthz`` adds for a mirrored source: how fresh it is, rows held per entity."""
     return {
         "mode": state.mode,
         "lastSyncAt": state.last_sync_at.isoformat() if state.last_sync_at else None,
         "lagSeconds": state.lag_seconds,
+        "rows": rows,
     }
+
+
+async def _ready_after_first_syncs(hub: Hub, store_url: str | None) -> None:
+    """Identities are matched over the mirrors' records: once their first sync was tried."""
+    await first_syncs_attempted(hub.registry.adapters.values())
+    await hub.match_identities(store_url)
+    hub.ready = True
+    log.info("every mirrored source finished its first sync; serving queries")
 
 
 def _on_reload(history: Any, registry: SourceRegistry) -> Any:
@@ -245,7 +254,11 @@ def create_app(
 
     async def graphql_post(request: Request) -> Response:
         if not hub.ready:
-            return JSONResponse(_error_body("sources are still loading", "NOT_READY"), status_code=503)
+            return JSONResponse(
+                _error_body("sources are still loading", "NOT_READY"),
+                status_code=503,
+                headers={"Retry-After": "10"},
+            )
         purpose = purpose_from(request.headers)
         try:
             principal = await _authenticate(hub, request)
@@ -340,7 +353,11 @@ def create_app(
                     "state": s.state,
                     "error": s.last_error,
                     "rejectedRows": len(s.report.rejected) if s.report else None,
-                    **(_mirror_health(s) if s.mode == "mirror" else {}),
+                    **(
+                        _mirror_health(s, mirror_rows(hub.registry.adapters[name]))
+                        if s.mode == "mirror"
+                        else {}
+                    ),
                 }
                 for name, s in hub.registry.states.items()
             },
@@ -350,16 +367,21 @@ def create_app(
             },
         }
         # "syncing": a mirrored source has not finished its first full read.
-        status = "starting" if not hub.ready else "syncing" if syncing else "ok"
+        status = "syncing" if syncing else "starting" if not hub.ready else "ok"
         return JSONResponse({"status": status, **details}, status_code=200 if status == "ok" else 503)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        starting: asyncio.Task[None] | None = None
         if not hub.ready:  # the demo opens its sources before serving
             if not await hub.registry.open():
                 log.warning("some sources failed to open; serving the others")
-            await hub.match_identities(store_url)
-            hub.ready = True
+            if hub.registry.mirrors_syncing():
+                # A first sync runs in the background: /healthz says "syncing", /graphql NOT_READY.
+                starting = asyncio.create_task(_ready_after_first_syncs(hub, store_url))
+            else:
+                await hub.match_identities(store_url)
+                hub.ready = True
         # Records loaded at start live as long as the process: keep them out of
         # every garbage-collection pass (large districts hold millions of objects).
         gc.freeze()
@@ -386,6 +408,10 @@ def create_app(
             yield
         finally:
             stop.set()
+            if starting is not None:
+                starting.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await starting
             if watcher is not None:
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):

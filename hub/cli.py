@@ -228,6 +228,7 @@ def _announce(prepared: Any, tokens_out: Path | None, port: int, seconds: float)
 
 def _mount_subcommands() -> None:
     from hub.audit.cli import audit_app
+    from hub.mirror.cli import mirror_app
     from hub.policy.cli import policy_app
     from hub.sources_cli import simulate, sources_app
     from hub.store.cli import db_app
@@ -235,6 +236,7 @@ def _mount_subcommands() -> None:
     app.add_typer(policy_app, name="policy", help="Check, test, explain and compare policy files.")
     app.add_typer(db_app, name="db", help="Migrate and check the hub's database.")
     app.add_typer(audit_app, name="audit", help="Verify, export and purge the disclosure audit log.")
+    app.add_typer(mirror_app, name="mirror", help="Mirrored sources: sync status, full re-reads.")
     app.add_typer(
         sources_app,
         name="sources",

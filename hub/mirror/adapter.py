@@ -3,8 +3,9 @@
 Built by composition around the vendor's adapter, the way an httpx transport
 wraps another: the hub's policy plan, scope, identity map and audit see an
 adapter like any other, which never calls the vendor in ``fetch``. The
-vendor is read at ``open`` (the first full sync) and then in the background
-by :class:`~hub.mirror.sync.MirrorSync`.
+vendor is read by :class:`~hub.mirror.sync.MirrorSync`: in full on the first
+start (in the background), then by deltas; a restart over a store that holds
+a complete sync serves at once and resumes from the stored watermarks.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -88,14 +89,27 @@ class MirroredAdapter:
         return self._capabilities
 
     async def open(self) -> LoadReport:
-        """Open the inner adapter and the store, then read every entity in full."""
+        """Open the inner adapter and the store, and resume what the store holds.
+
+        When every entity's last full read is in the store with the attributes
+        wanted now, the mirror serves at once and the sync catches up by delta.
+        Otherwise the entities missing are read in full: in the background
+        (``background``; the source says it is syncing and :meth:`fetch` waits
+        for it) or here, before returning.
+        """
         report = await self.inner.open()
         self.store = self.store_factory()
         self.sync = MirrorSync(
             self.inner, self.store, lambda: self._stored, freshness=self.freshness, intervals=self.intervals
         )
+        counts: dict[str, int] = {}
         try:
-            counts = await self.sync.first_sync()
+            pending = await self.sync.resume()
+            if not pending:
+                self.freshness.first_sync_done = True
+                self.sync.first_attempt.set()
+            elif not self.background:
+                counts = await self.sync.first_sync()
         except SQLAlchemyError as exc:
             raise SourceUnavailable(
                 self.name, f"the mirror cannot be written ({type(exc).__name__})"
@@ -103,7 +117,29 @@ class MirroredAdapter:
         if self.background:
             self._stop = asyncio.Event()
             self._task = asyncio.create_task(self.sync.run(self._stop))
-        return LoadReport(counts=counts, problems=list(report.problems))
+        held = {entity.value: rows for entity, rows in self.freshness.rows.items()}
+        return LoadReport(counts={**held, **counts}, problems=list(report.problems))
+
+    async def first_sync_attempted(self) -> None:
+        """Wait until the first sync was tried (at once when the store held everything)."""
+        if self.sync is not None:
+            await self.sync.first_attempt.wait()
+
+    async def read_in_full(self, entities: Iterable[Entity]) -> dict[str, int]:
+        """Open the inner adapter and the store, read ``entities`` in full, close
+        them (``homeroom mirror resync`` when no hub is syncing)."""
+        await self.inner.open()
+        store = self.store_factory()
+        sync = MirrorSync(
+            self.inner, store, lambda: self._stored, freshness=self.freshness, intervals=self.intervals
+        )
+        try:
+            return {entity.value: await sync.full(entity) for entity in entities if entity in self._stored}
+        finally:
+            try:
+                await self.inner.aclose()
+            finally:
+                await store.aclose()
 
     async def fetch(self, request: FetchRequest) -> FetchResult:
         """Answer from the store; the vendor is never asked."""
@@ -122,6 +158,13 @@ class MirroredAdapter:
             )
         if self.store is None:
             raise SourceUnavailable(self.name, "the mirror is not open")
+        if not self.freshness.first_sync_done:
+            # Never a half-read mirror: wait for the first sync (the hub answers
+            # NOT_READY meanwhile), and say so when it failed.
+            await self.first_sync_attempted()
+            if not self.freshness.first_sync_done:
+                reason = self.freshness.last_error or "the first sync has not finished"
+                raise SourceUnavailable(self.name, f"the mirror is not filled yet: {reason}")
         try:
             return await self.store.fetch(self.name, request)
         except InvalidCursor:

@@ -17,12 +17,18 @@ class Freshness:
     ``synced_at`` holds, per entity, when its data was last read from the
     vendor (full or delta); ``last_error`` the last sync failure (data-free),
     cleared by the next success; ``first_sync_done`` once every entity has
-    been read in full once.
+    been read in full once (or was found complete in the store at a restart);
+    ``rows`` the rows held per entity (counts only).
     """
 
     synced_at: dict[Entity, dt.datetime] = field(default_factory=dict)
     last_error: str | None = None
     first_sync_done: bool = False
+    rows: dict[Entity, int] = field(default_factory=dict)
+
+    def rows_by_entity(self) -> dict[str, int]:
+        """Rows held per entity (those read so far during the first sync), by entity name."""
+        return {entity.value: count for entity, count in sorted(self.rows.items(), key=lambda i: i[0].value)}
 
     @property
     def last_sync_at(self) -> dt.datetime | None:

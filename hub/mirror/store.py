@@ -48,6 +48,8 @@ class EntityState:
     watermark: str | None = None
     rows: int | None = None
     last_error: str | None = None
+    fields: str | None = None  # JSON list of the attributes the last full read stored
+    resync_requested: dt.datetime | None = None
 
     @property
     def last_sync(self) -> dt.datetime | None:
@@ -201,6 +203,8 @@ class MirrorStore:
         watermark: str | None = _UNSET,
         rows: int | None = _UNSET,
         last_error: str | None = _UNSET,
+        fields: str | None = _UNSET,
+        resync_requested: dt.datetime | None = _UNSET,
     ) -> None:
         """Change the given columns of ``source``'s ``entity`` state (others are kept)."""
         changes = {
@@ -209,6 +213,8 @@ class MirrorStore:
             "watermark": watermark,
             "rows": rows,
             "last_error": last_error,
+            "fields": fields,
+            "resync_requested": resync_requested,
         }
         async with write_transaction(self.engine) as conn:
             await self._write_state(

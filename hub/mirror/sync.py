@@ -17,17 +17,26 @@ import asyncio
 import contextlib
 import datetime as dt
 import functools
+import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hub.mirror.control import SyncLock, forget_syncer, holder_name, note_syncer
 from hub.mirror.freshness import Freshness
-from hub.mirror.store import MirrorStore
+from hub.mirror.store import EntityState, MirrorStore
 from hub.model import Entity
 from hub.sdk import Adapter, ChangeFeed, FetchRequest, SourceError, fetch_every_page
 
-__all__ = ["DEFAULT_INTERVALS", "GRADEBOOK_ENTITIES", "MirrorSync", "SyncIntervals"]
+__all__ = [
+    "DEFAULT_INTERVALS",
+    "GRADEBOOK_ENTITIES",
+    "MirrorSync",
+    "SyncIntervals",
+    "decode_fields",
+    "encode_fields",
+]
 
 log = logging.getLogger("homeroom.mirror")
 
@@ -39,11 +48,14 @@ GRADEBOOK_ENTITIES = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class SyncIntervals:
-    """Seconds between syncs of roster and gradebook entities, and between full reconciliations."""
+    """Seconds between syncs of roster and gradebook entities, between full
+    reconciliations, and between two looks at the store (``tick``: resync
+    requests, the sync lock, the other processes' progress)."""
 
     rosters: float = 900.0
     gradebook: float = 60.0
     reconcile: float = 86_400.0
+    tick: float = 10.0
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any]) -> SyncIntervals:
@@ -53,6 +65,7 @@ class SyncIntervals:
             rosters=float(table.get("mirror_rosters_seconds", defaults.rosters)),
             gradebook=float(table.get("mirror_gradebook_seconds", defaults.gradebook)),
             reconcile=float(table.get("mirror_reconcile_seconds", defaults.reconcile)),
+            tick=min(defaults.tick, float(table.get("mirror_gradebook_seconds", defaults.gradebook))),
         )
 
     def of(self, entity: Entity) -> float:
@@ -66,6 +79,22 @@ DEFAULT_INTERVALS = SyncIntervals()
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def encode_fields(fields: frozenset[str]) -> str:
+    """``mirror_state.fields``: the attributes a full read stored, as a sorted JSON list."""
+    return json.dumps(sorted(fields))
+
+
+def decode_fields(stored: str | None) -> frozenset[str] | None:
+    """The attributes of :func:`encode_fields` (``None`` when unknown: read in full)."""
+    if stored is None:
+        return None
+    try:
+        names = json.loads(stored)
+    except ValueError:
+        return None
+    return frozenset(str(name) for name in names) if isinstance(names, list) else None
 
 
 class MirrorSync:
@@ -92,6 +121,12 @@ class MirrorSync:
         self.freshness = freshness
         self.intervals = intervals
         self.clock = clock
+        self.lock = SyncLock(store.engine, self.source)
+        self.holder = holder_name()
+        self.pending: set[Entity] = set()
+        """Entities to read in full before the mirror serves (none held, or held with fewer attributes)."""
+        self.first_attempt = asyncio.Event()
+        """Set once the first sync was tried (or found unneeded), whether it succeeded or not."""
         self._lock = asyncio.Lock()
         self._last_full: dict[Entity, dt.datetime] = {}
 
@@ -115,7 +150,12 @@ class MirrorSync:
                 # An incomplete answer means no usable feed: full reads only.
                 watermark = start.watermark if start.complete else None
                 await self.store.set_state(self.source, entity, watermark=watermark)
+            # Recorded last: a crash before it leaves the entity to be read in full again.
+            await self.store.set_state(
+                self.source, entity, fields=encode_fields(fields), resync_requested=None
+            )
             self._last_full[entity] = at
+            self.freshness.rows[entity] = counts.written
             self._synced(entity, at)
             return counts.written
 
@@ -138,26 +178,82 @@ class MirrorSync:
             if changes.watermark is not None:
                 await self.store.set_state(self.source, entity, watermark=changes.watermark)
             self._synced(entity, at)
+        if changes.records or changes.deleted:
+            log.info(
+                "source %s: %s: %d changed, %d deleted",
+                self.source,
+                entity.value,
+                len(changes.records),
+                len(changes.deleted),
+            )
         return len(changes.records) + len(changes.deleted)
 
+    async def resume(self) -> set[Entity]:
+        """Take up what the store holds of this source: an entity whose last full
+        read stored the attributes wanted now (or more: those are erased) is
+        served at once, its freshness that of its last sync; the others are
+        left in :attr:`pending` for a full read. Returns :attr:`pending`."""
+        states = await self.store.state(self.source)
+        pending: set[Entity] = set()
+        for entity, fields in self.stored().items():
+            state = states.get(entity)
+            held = decode_fields(state.fields) if state is not None else None
+            if state is None or state.last_full_sync is None or held is None or fields - held:
+                pending.add(entity)
+                continue
+            if held - fields:  # withdrawn while the hub was down: not kept a moment longer
+                await self.store.erase(self.source, entity, held - fields)
+                await self.store.set_state(self.source, entity, fields=encode_fields(fields))
+            self._last_full[entity] = state.last_full_sync
+            self._follow(entity, state)
+        self.pending = pending
+        if pending:
+            log.info(
+                "source %s: %d of %d entities to read in full; serving the others from the mirror",
+                self.source,
+                len(pending),
+                len(self.stored()),
+            )
+        return pending
+
     async def first_sync(self) -> dict[str, int]:
-        """Read every entity in full (at start-up); a vendor failure propagates."""
-        counts = {entity.value: await self.full(entity) for entity in self.stored()}
+        """Read every :attr:`pending` entity in full (all of them on a first
+        start), logging rows per entity as it goes; a vendor failure propagates
+        (what was read stays read)."""
+        counts: dict[str, int] = {}
+        order = [entity for entity in self.stored() if entity in self.pending]
+        for done, entity in enumerate(order, start=1):
+            counts[entity.value] = await self.full(entity)
+            self.pending.discard(entity)
+            log.info(
+                "source %s: first sync %d/%d: %s %d rows",
+                self.source,
+                done,
+                len(order),
+                entity.value,
+                counts[entity.value],
+            )
         self.freshness.first_sync_done = True
         self.freshness.last_error = None
+        self.first_attempt.set()
         return counts
 
     async def sync_once(self, entity: Entity) -> None:
         """One scheduled sync of ``entity``: a delta when possible, else a full read.
         Failures are recorded, never raised."""
         try:
-            watermark = await self._watermark(entity)
+            state = (await self.store.state(self.source)).get(entity)
+            watermark = state.watermark if state is not None else None
+            requested = state is not None and state.resync_requested is not None
             reconcile_due = self.clock() - self._last_full.get(entity, self.clock()) >= dt.timedelta(
                 seconds=self.intervals.reconcile
             )
-            if isinstance(self.inner, ChangeFeed) and watermark is not None and not reconcile_due:
-                await self.delta(entity, self.inner, watermark)
+            feed = self.inner if isinstance(self.inner, ChangeFeed) else None
+            if feed is not None and watermark is not None and not (reconcile_due or requested):
+                await self.delta(entity, feed, watermark)
             else:
+                if requested:
+                    log.info("source %s: %s re-read in full as requested", self.source, entity.value)
                 await self.full(entity)
             self.freshness.last_error = None
         except SourceError as exc:
@@ -172,24 +268,125 @@ class MirrorSync:
             await self._note_error(entity, reason)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Sync each entity at its interval until ``stop`` is set."""
-        start = self.clock()
-        due = {entity: start + dt.timedelta(seconds=self.intervals.of(entity)) for entity in self.stored()}
-        while not stop.is_set():
-            now = self.clock()
-            wait = min((when - now).total_seconds() for when in due.values()) if due else 3600.0
-            if wait > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=wait)
-                continue
-            for entity, when in sorted(due.items(), key=lambda item: item[1]):
-                if when <= self.clock() and not stop.is_set():
-                    await self.sync_once(entity)
-                    due[entity] = self.clock() + dt.timedelta(seconds=self.intervals.of(entity))
+        """Sync each entity at its interval until ``stop`` is set.
 
-    async def _watermark(self, entity: Entity) -> str | None:
-        state = (await self.store.state(self.source)).get(entity)
-        return state.watermark if state is not None else None
+        Each tick: while another process holds the source's lock, follow its
+        progress in ``mirror_state``; once this one holds it, resume (read what
+        is :attr:`pending` first, then catch up the others at once), take up
+        resync requests, and sync what is due."""
+        due: dict[Entity, dt.datetime] = {}
+        resumed = False
+        try:
+            while not stop.is_set():
+                wait = self.intervals.tick
+                if await self._take_lock():
+                    if not resumed:
+                        # What the store holds may have been written by the previous holder;
+                        # what was resumed is caught up at once (a delta after a restart).
+                        await self.resume()
+                        now = self.clock()
+                        due = {entity: now for entity in self.stored()}
+                        resumed = True
+                    await self._beat()
+                    if self.pending:
+                        reading = set(self.pending)
+                        await self._first_sync_attempt()
+                        now = self.clock()
+                        for entity in reading - self.pending:  # just read in full
+                            due[entity] = now + dt.timedelta(seconds=self.intervals.of(entity))
+                    if not self.pending:
+                        await self._sync_due(due, stop)
+                    now = self.clock()
+                    upcoming = min((when - now).total_seconds() for when in due.values()) if due else wait
+                    wait = min(wait, max(upcoming, 0.0))
+                else:
+                    resumed = False
+                    await self._follow_store()
+                if wait > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), timeout=wait)
+        finally:
+            await self._stand_down()
+
+    async def _take_lock(self) -> bool:
+        try:
+            return await self.lock.acquire()
+        except Exception as exc:  # the database is away: serve what is held, try again next tick
+            log.warning(
+                "source %s: cannot reach the store for the sync lock (%s)", self.source, type(exc).__name__
+            )
+            return False
+
+    async def _first_sync_attempt(self) -> None:
+        try:
+            await self.first_sync()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            reason = exc.reason if isinstance(exc, SourceError) else f"sync error ({type(exc).__name__})"
+            self.freshness.last_error = reason
+            log.warning("source %s: the first sync failed: %s; trying again", self.source, reason)
+            self.first_attempt.set()
+
+    async def _sync_due(self, due: dict[Entity, dt.datetime], stop: asyncio.Event) -> None:
+        try:
+            states = await self.store.state(self.source)
+        except Exception:
+            states = {}
+        for entity, state in states.items():
+            if entity in due and state.resync_requested is not None:
+                due[entity] = self.clock()  # asked for by an admin: now, not at the interval
+        for entity, when in sorted(due.items(), key=lambda item: item[1]):
+            if when <= self.clock() and not stop.is_set():
+                await self.sync_once(entity)
+                due[entity] = self.clock() + dt.timedelta(seconds=self.intervals.of(entity))
+
+    async def _follow_store(self) -> None:
+        """Another process syncs: serve its data, with its freshness and errors."""
+        try:
+            states = await self.store.state(self.source)
+        except Exception as exc:
+            log.warning("source %s: cannot read the sync state (%s)", self.source, type(exc).__name__)
+            return
+        wanted = self.stored()
+        complete = True
+        errors = []
+        for entity, fields in wanted.items():
+            state = states.get(entity)
+            held = decode_fields(state.fields) if state is not None else None
+            if state is None or state.last_full_sync is None or held is None or fields - held:
+                complete = False
+            if state is not None:
+                self._follow(entity, state)
+                if state.last_error:
+                    errors.append(state.last_error)
+        self.freshness.last_error = errors[0] if errors else None
+        if complete and not self.freshness.first_sync_done:
+            self.freshness.first_sync_done = True
+            self.pending = set()
+            log.info("source %s: served from the mirror another process syncs", self.source)
+        if complete or errors:
+            self.first_attempt.set()
+
+    def _follow(self, entity: Entity, state: EntityState) -> None:
+        if state.last_sync is not None:
+            self.freshness.synced_at[entity] = state.last_sync
+        if state.rows is not None:
+            self.freshness.rows[entity] = state.rows
+
+    async def _beat(self) -> None:
+        try:
+            await note_syncer(self.store.engine, self.source, self.holder, self.clock())
+        except Exception as exc:
+            log.warning("source %s: cannot note the syncer (%s)", self.source, type(exc).__name__)
+
+    async def _stand_down(self) -> None:
+        if not self.lock.held:
+            return
+        with contextlib.suppress(Exception):
+            await forget_syncer(self.store.engine, self.source, self.holder)
+        with contextlib.suppress(Exception):
+            await self.lock.release()
 
     def _synced(self, entity: Entity, at: dt.datetime) -> None:
         self.freshness.synced_at[entity] = at

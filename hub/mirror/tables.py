@@ -41,6 +41,7 @@ from hub.store.tables import metadata
 __all__ = [
     "MIRROR_LINK",
     "MIRROR_STATE",
+    "MIRROR_SYNCER",
     "ColumnKind",
     "UtcDateTime",
     "attribute_kind",
@@ -176,8 +177,24 @@ MIRROR_STATE = Table(
     Column("watermark", Text(), nullable=True),
     Column("rows", Integer(), nullable=True),
     Column("last_error", Text(), nullable=True),
+    Column("fields", Text(), nullable=True),
+    Column("resync_requested", UtcDateTime(), nullable=True),
     PrimaryKeyConstraint("source", "entity", name="pk_mirror_state"),
 )
 """Per source and entity: when it was last read in full and by delta, where
 the change feed stands, how many rows are held, and the last sync failure
-(data-free, as every source error)."""
+(data-free, as every source error); which attributes the last full read
+stored (JSON list: a restart resumes only with the same ones) and when
+``homeroom mirror resync`` asked for a full read (migration ``0004``)."""
+
+MIRROR_SYNCER = Table(
+    "mirror_syncer",
+    metadata,
+    Column("source", _SOURCE, nullable=False),
+    Column("holder", Text(), nullable=False),
+    Column("seen_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("source", name="pk_mirror_syncer"),
+)
+"""Per source: the hub process syncing it (host and process id, no data) and
+when it last ran its sync loop; ``homeroom mirror resync`` reads the read
+itself when no process was seen lately (migration ``0004``)."""

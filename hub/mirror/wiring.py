@@ -16,7 +16,7 @@ from hub.policy import PolicyEngine
 from hub.sdk import Adapter
 from hub.store import create_engine
 
-__all__ = ["MirrorWiring", "follow_policy", "hub_attributes"]
+__all__ = ["MirrorWiring", "first_syncs_attempted", "follow_policy", "hub_attributes", "mirror_rows"]
 
 PERSON_ENTITIES = (Entity.STUDENT, Entity.TEACHER, Entity.GUARDIAN)
 
@@ -89,3 +89,16 @@ def follow_policy(
                 task.add_done_callback(tasks.discard)
 
     return on_outcome
+
+
+async def first_syncs_attempted(adapters: Iterable[Adapter]) -> None:
+    """Wait until every mirrored adapter among ``adapters`` tried its first sync
+    (the hub is ready then: a source whose first sync failed is down, as a live
+    source that fails to open)."""
+    mirrored = [adapter for adapter in adapters if isinstance(adapter, MirroredAdapter)]
+    await asyncio.gather(*(adapter.first_sync_attempted() for adapter in mirrored))
+
+
+def mirror_rows(adapter: Adapter) -> dict[str, int] | None:
+    """Rows held per entity by a mirrored adapter (read so far, during its first sync)."""
+    return adapter.freshness.rows_by_entity() if isinstance(adapter, MirroredAdapter) else None

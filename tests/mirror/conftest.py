@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import delete
 
 from hub.mirror.store import MirrorStore
-from hub.mirror.tables import MIRROR_LINK, MIRROR_STATE, entity_table
+from hub.mirror.tables import MIRROR_LINK, MIRROR_STATE, MIRROR_SYNCER, entity_table
 from hub.model import Entity
 from hub.store import create_engine
 from tests.store.fixtures import backend, migrated_url, pg_database, sqlite_template
@@ -22,7 +22,7 @@ async def mirror(migrated_url: str) -> AsyncIterator[MirrorStore]:
     """An empty mirror store on each engine."""
     engine = create_engine(migrated_url)
     async with engine.begin() as conn:
-        for table in (MIRROR_LINK, MIRROR_STATE, *(entity_table(e) for e in Entity)):
+        for table in (MIRROR_LINK, MIRROR_STATE, MIRROR_SYNCER, *(entity_table(e) for e in Entity)):
             await conn.execute(delete(table))
     store = MirrorStore(engine)
     try:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,6 +17,7 @@ from hub.assemble import assemble
 from hub.auth import DevSigner
 from hub.federation.clock import Clock
 from hub.personas import pick_personas
+from hub.runtime import Hub
 from hub.settings import load_settings
 from hub.store import upgrade
 from tests.support import TODAY, RunningHub
@@ -43,6 +45,13 @@ def rest_table(base_url: str, **overrides: Any) -> dict[str, Any]:
     }
 
 
+async def until_ready(hub: Hub, timeout: float = 60.0) -> None:
+    """Wait for the mirrors' first sync, run in the background (the hub answers NOT_READY meanwhile)."""
+    async with asyncio.timeout(timeout):
+        while not hub.ready:
+            await asyncio.sleep(0.02)
+
+
 @asynccontextmanager
 async def rest_hub(
     table: dict[str, Any], store_url: str, policy_dir: Path | None = None
@@ -57,6 +66,7 @@ async def rest_hub(
     hub = assemble(settings, [signer], clock=Clock(fixed=TODAY))
     app = create_app(hub, watch_policy=False, store_url=store_url)
     async with app.router.lifespan_context(app):
+        await until_ready(hub)
         personas = await pick_personas(hub.registry, hub.clock, settings.policy.grace_days)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:

@@ -6,6 +6,7 @@ is never asked of the vendor nor stored, and is erased when the last grant goes.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import sys
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from hub.sdk import FetchRequest, FetchResult
 from hub.testing.server import serving
 from tests.support import RunningHub, make_district
 
+from .folder import change_first_score, full_reads, stored_score
 from .hubs import CLIENT_ID_ENV, CLIENT_SECRET_ENV, rest_hub, rest_table
 
 DASHBOARD = """query TeacherDashboard {
@@ -142,7 +144,10 @@ async def test_the_mirror_answers_every_persona_as_live_without_the_vendor(
 async def test_a_stopped_vendor_leaves_the_mirror_answering_with_its_age(
     district: Path, tmp_path: Path
 ) -> None:
-    simulator = serving(create_simulator(district))
+    folder = Path(shutil.copytree(district, tmp_path / "district"))
+    vendor = create_simulator(folder)
+    state: SimulatorState = vendor.state.simulator
+    simulator = serving(vendor)
     base = simulator.__enter__()
     stopped = False
     try:
@@ -169,9 +174,31 @@ async def test_a_stopped_vendor_leaves_the_mirror_answering_with_its_age(
             assert status["mode"] == "mirror" and status["state"] == "DEGRADED"
             assert status["lastSyncAt"] is not None and status["lagSeconds"] >= 0
             assert "last sync failed" in status["lastError"]
+            health = await running.client.get("/healthz")
+            assert health.json()["sources"]["sis"]["lagSeconds"] >= 0
+            # A score changes while the vendor is down; it comes back on the same address.
+            changed = change_first_score(folder, "12.5")
+            mark = len(state.queries)
+            with serving(vendor, port=int(base.rsplit(":", 1)[1])):
+                await adapter.sync.sync_once(Entity.SCORE)
+            assert adapter.freshness.last_error is None
+            assert await stored_score(adapter, changed) == 12.5
+            assert state.queries[mark:] and full_reads(state.queries[mark:]) == [], "not a delta"
+            down_since = status["lastSyncAt"]
+            # The next answer read from the mirror finds the sync healthy again.
+            again = await running.query(DASHBOARD, persona="teacher")
+            assert again["_status"] == 200 and "errors" not in again
+            sources = await running.query(SOURCES, persona="district_admin")
+            (status,) = sources["data"]["sources"]
+            assert (status["state"], status["lastError"]) == ("UP", None)
+            assert _instant(status["lastSyncAt"]) > _instant(down_since)
     finally:
         if not stopped:
             simulator.__exit__(None, None, None)
+
+
+def _instant(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _policy_without_birth_dates(target: Path) -> Path:
