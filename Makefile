@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 ARGS ?=
+# Another checkout whose hub bench.dashboard_load also measures (ratios this / it): make bench BASELINE=../main-before
+BASELINE ?=
 
 .PHONY: install demo test check bench clean
 
@@ -32,6 +34,7 @@ bench: install  ## benchmarks; each prints ratios against a baseline measured in
 	$(BIN)/python -m bench.audit
 	$(BIN)/python -m bench.upstream
 	$(BIN)/python -m bench.demo_ready
+	$(BIN)/python -m bench.dashboard_load $(if $(BASELINE),--baseline-tree $(BASELINE))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache homeroom-demo

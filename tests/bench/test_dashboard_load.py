@@ -1,0 +1,99 @@
+"""Smoke test of ``python -m bench.dashboard_load --quick``: it starts the simulator
+and the hub in processes of their own, loads the hub with teachers' dashboards,
+prints its table, and stops both processes when it is done. Times are not checked."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT = 240  # seconds; the quick run takes well under one on a quiet machine
+HEADER = ["hub", "phase", "dashboards", "p50", "ms", "p95", "ms", "max", "ms", "upstream", "per", "dash"]
+PHASES = {"first dashboard": 1, "1 teacher": 1, "5 teachers": 5}  # --quick: 5 teachers, 1 round
+
+
+@dataclass(frozen=True)
+class Run:
+    """What one run of the benchmark left: its exit status and output."""
+
+    status: int
+    out: str
+    err: str
+
+    def check_status(self) -> None:
+        assert self.status == 0, f"{self.out[-2000:]}\n{self.err[-2000:]}"
+
+
+@pytest.fixture(scope="module")
+def quick_run() -> Run:
+    """One ``--quick`` run, shared by the tests (it takes the better part of a minute)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.dashboard_load", "--quick"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, err = process.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        out, err = _stop(process)
+        pytest.fail(f"the quick run took more than {TIMEOUT} s:\n{out[-2000:]}\n{err[-2000:]}")
+    except BaseException:  # Ctrl+C of the test run: the benchmark must not outlive it
+        _stop(process)
+        raise
+    return Run(process.returncode, out, err)
+
+
+def _stop(process: subprocess.Popen[str]) -> tuple[str, str]:
+    # SIGTERM lets the benchmark stop the simulator and the hub it started.
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        return process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        return process.communicate()
+
+
+@pytest.mark.slow
+def test_the_quick_run_prints_its_table_and_every_request_succeeds(quick_run: Run) -> None:
+    quick_run.check_status()
+    lines = quick_run.out.splitlines()
+    headers = [line.split() for line in lines if line.split()[:2] == ["hub", "phase"]]
+    assert len(headers) == 1 and headers[0][: len(HEADER)] == HEADER, quick_run.out
+    rows = {}
+    for line in lines:
+        if line.startswith("this tree "):
+            cells = re.split(r"\s{2,}", line)
+            rows[cells[1]] = cells
+    assert set(rows) == set(PHASES)
+    for phase, dashboards in PHASES.items():
+        _, _, sent, p50, p95, high, upstream, per_dashboard, students, errors = rows[phase]
+        assert int(sent) == dashboards
+        assert float(p50) <= float(p95) <= float(high)
+        assert int(upstream) > 0 and float(per_dashboard) > 0, "the simulator counted no request"
+        assert int(students) > 0, "a teacher's dashboard showed no student"
+        assert errors == "0 errors"
+    total = sum(PHASES.values())
+    assert f"requests: {total} sent, {total} ok, 0 failed" in quick_run.out
+
+
+@pytest.mark.slow
+def test_the_quick_run_stops_the_processes_it_started(quick_run: Run) -> None:
+    quick_run.check_status()
+    pattern = r"^(?:simulator: |hub .* on )(http://127\.0\.0\.1:\d+)"
+    urls = re.findall(pattern, quick_run.out, flags=re.MULTILINE)
+    assert len(urls) == 2, quick_run.out
+    for url in urls:
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{url}/healthz", timeout=5)
