@@ -69,6 +69,7 @@ from hub.auth import DevSigner, load_or_create_key
 from hub.model import Entity
 from hub.personas import Persona
 from hub.settings import load_settings
+from hub.sources_cli import sources_toml
 from hub.testing import DistrictSpec, generate_district, read_generated_spec
 from hub.testing.server import free_port
 
@@ -233,16 +234,20 @@ def simulator_process(data_dir: Path, latency: float, work: Path) -> Iterator[Si
         )
 
 
-def write_hub_config(folder: Path, port: int, simulator: Simulator) -> Path:
-    """A homeroom.toml as a district writes it: the simulator's sources table,
-    development sign-in, an SQLite store of its own."""
+def write_hub_config(folder: Path, port: int, simulator: Simulator, mode: str = "live") -> Path:
+    """A homeroom.toml as a district writes it: the simulator's sources table
+    (answered live, or from the read model: ``mode``), development sign-in, an
+    SQLite store of its own."""
     store = json.dumps(f"sqlite+aiosqlite:///{folder / 'homeroom.db'}")  # a JSON string is a TOML string
+    tables = tomllib.loads(simulator.sources_toml).get("sources", [])
+    if mode != "live":
+        tables = [{**table, "mode": mode} for table in tables]
     config = folder / "homeroom.toml"
     config.write_text(
         "# Written by bench.dashboard_load.\n"
         f'[server]\nhost = "127.0.0.1"\nport = {port}\n\n'
         '[auth]\ndev_key_file = "dev.key"\n\n'
-        f"[store]\nurl = {store}\n\n" + simulator.sources_toml,
+        f"[store]\nurl = {store}\n\n" + "\n".join(sources_toml(table) for table in tables),
         encoding="utf-8",
     )
     return config
@@ -377,7 +382,7 @@ def measure_hub(
     """Start ``homeroom serve`` from ``tree`` in ``folder`` over the simulator, load it, stop it."""
     folder.mkdir()
     port = free_port()
-    config = write_hub_config(folder, port, simulator)
+    config = write_hub_config(folder, port, simulator, args.mode if tree == THIS_TREE else "live")
     env = tree_environment(tree, simulator.environment)
     check_imports_from(tree, env, folder)
     log = folder / "hub.log"
@@ -524,6 +529,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--quick", action="store_true", help="300 students, 5 teachers, 1 round, 5 ms latency (smoke test)"
+    )
+    parser.add_argument(
+        "--mode",
+        choices=("live", "mirror"),
+        default="live",
+        help="how this tree's hub answers from the source: live (the vendor per query) or mirror "
+        "(the read model; /healthz answers 200 once its first sync is done); other trees run live",
     )
     args = parser.parse_args(argv)
     if args.quick:
