@@ -16,11 +16,11 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.mirror.codec import column_values, record_from_row
-from hub.mirror.tables import MIRROR_LINK, entity_table, is_linked
+from hub.mirror.tables import MIRROR_LINK, attribute_kind, entity_table, is_linked
 from hub.model import RECORD_TYPES, Entity, data_fields
 from hub.sdk import NAME_ATTRIBUTES, FetchRequest, FetchResult, name_matches
 
@@ -81,15 +81,19 @@ def _holds(source: str, entity: Entity, name: str, accepted: Sequence[str]) -> C
         return false()
     if name == "vendor_id":
         return table.c.vendor_id.in_(accepted)
-    if is_linked(entity, name):
+    if is_linked(entity, name) and attribute_kind(entity, name) == "tuple":
+        # The items of a tuple are in mirror_link: the matching rows' ids, found
+        # once through its index (not a subquery per row of the table).
         link = MIRROR_LINK
-        return exists().where(
-            link.c.source == source,
-            link.c.entity == entity.value,
-            link.c.attribute == name,
-            link.c.value.in_(accepted),
-            link.c.vendor_id == table.c.vendor_id,
+        return table.c.vendor_id.in_(
+            select(link.c.vendor_id).where(
+                link.c.source == source,
+                link.c.entity == entity.value,
+                link.c.attribute == name,
+                link.c.value.in_(accepted),
+            )
         )
+    # A scalar link (``student_id``, ``section_id``, ...) is an indexed column.
     values = column_values(entity, name, accepted)
     return table.c[name].in_(values) if values else false()
 
