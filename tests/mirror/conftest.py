@@ -3,15 +3,18 @@ emptied of mirror rows, since the PostgreSQL database is shared by a test run.""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import sys
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from sqlalchemy import delete
 
+from adapters.oneroster_rest.simulator import SimulatorConfig
 from hub.mirror.store import MirrorStore
 from hub.mirror.tables import MIRROR_LINK, MIRROR_STATE, MIRROR_SYNCER, entity_table
 from hub.model import Entity
 from hub.store import create_engine
+from tests.mirror.hubs import CLIENT_ID_ENV, CLIENT_SECRET_ENV
 from tests.store.fixtures import backend, migrated_url, pg_database, sqlite_template
 
 __all__ = ["backend", "migrated_url", "mirror", "pg_database", "sqlite_template"]
@@ -29,3 +32,20 @@ async def mirror(migrated_url: str) -> AsyncIterator[MirrorStore]:
         yield store
     finally:
         await store.aclose()
+
+
+@pytest.fixture
+def simulator_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The OneRoster REST simulator's client credentials, where the sources table names them."""
+    defaults = SimulatorConfig()
+    monkeypatch.setenv(CLIENT_ID_ENV, defaults.client_id)
+    monkeypatch.setenv(CLIENT_SECRET_ENV, defaults.client_secret)
+
+
+@pytest.fixture(scope="module")
+def fast_switching() -> Iterator[None]:
+    """Simulators run in threads of the test process: hand the GIL over often."""
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(0.0005)
+    yield
+    sys.setswitchinterval(previous)

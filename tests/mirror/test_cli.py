@@ -8,15 +8,13 @@ import csv
 import datetime as dt
 import json
 import shutil
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner, Result
 
-from adapters.oneroster_rest.simulator import SimulatorConfig, SimulatorState, create_simulator
+from adapters.oneroster_rest.simulator import SimulatorState, create_simulator
 from hub.cli import app
 from hub.mirror import MirroredAdapter, MirrorStore
 from hub.model import Entity
@@ -25,7 +23,7 @@ from hub.testing.server import serving
 from tests.support import make_district
 
 from .folder import full_reads
-from .hubs import CLIENT_ID_ENV, CLIENT_SECRET_ENV, rest_hub, rest_table
+from .hubs import rest_hub, rest_table
 
 runner = CliRunner()
 
@@ -35,19 +33,7 @@ def district(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_district(tmp_path_factory.mktemp("mirror-cli"), 50)
 
 
-@pytest.fixture(autouse=True)
-def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    defaults = SimulatorConfig()
-    monkeypatch.setenv(CLIENT_ID_ENV, defaults.client_id)
-    monkeypatch.setenv(CLIENT_SECRET_ENV, defaults.client_secret)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def fast_switching() -> Iterator[None]:
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(0.0005)
-    yield
-    sys.setswitchinterval(previous)
+pytestmark = pytest.mark.usefixtures("simulator_credentials", "fast_switching")
 
 
 def _toml_value(value: Any) -> str:

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from adapters.oneroster_rest.simulator import SimulatorConfig, SimulatorState, create_simulator
+from adapters.oneroster_rest.simulator import SimulatorState, create_simulator
 from hub.assemble import default_policy_dir
 from hub.mirror import MirroredAdapter
 from hub.mirror.tables import entity_table
@@ -26,7 +24,7 @@ from hub.testing.server import serving
 from tests.support import RunningHub, make_district
 
 from .folder import change_first_score, full_reads, stored_score
-from .hubs import CLIENT_ID_ENV, CLIENT_SECRET_ENV, rest_hub, rest_table
+from .hubs import rest_hub, rest_table
 
 DASHBOARD = """query TeacherDashboard {
   viewer { sections { edges { node { id title
@@ -74,20 +72,7 @@ def district(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_district(tmp_path_factory.mktemp("mirror-e2e"), 60)
 
 
-@pytest.fixture(autouse=True)
-def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    defaults = SimulatorConfig()
-    monkeypatch.setenv(CLIENT_ID_ENV, defaults.client_id)
-    monkeypatch.setenv(CLIENT_SECRET_ENV, defaults.client_secret)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def fast_switching() -> Iterator[None]:
-    # The simulator runs in a thread of this process: hand the GIL over often.
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(0.0005)
-    yield
-    sys.setswitchinterval(previous)
+pytestmark = pytest.mark.usefixtures("simulator_credentials", "fast_switching")
 
 
 def _url(tmp_path: Path, name: str) -> str:

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from adapters.oneroster_rest.simulator import SimulatorConfig, SimulatorState, create_simulator
+from adapters.oneroster_rest.simulator import SimulatorState, create_simulator
 from hub.assemble import default_policy_dir
 from hub.mirror import MirroredAdapter
 from hub.model import Entity
@@ -21,7 +19,7 @@ from hub.testing.server import serving
 from tests.support import RunningHub, make_district
 
 from .folder import change_first_score, full_reads, stored_score
-from .hubs import CLIENT_ID_ENV, CLIENT_SECRET_ENV, rest_hub, rest_table
+from .hubs import rest_hub, rest_table
 
 HEALTH_TIMEOUT = 30.0
 
@@ -36,20 +34,7 @@ def folder(district: Path, tmp_path: Path) -> Path:
     return Path(shutil.copytree(district, tmp_path / "district"))
 
 
-@pytest.fixture(autouse=True)
-def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    defaults = SimulatorConfig()
-    monkeypatch.setenv(CLIENT_ID_ENV, defaults.client_id)
-    monkeypatch.setenv(CLIENT_SECRET_ENV, defaults.client_secret)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def fast_switching() -> Iterator[None]:
-    # The simulator runs in a thread of this process: hand the GIL over often.
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(0.0005)
-    yield
-    sys.setswitchinterval(previous)
+pytestmark = pytest.mark.usefixtures("simulator_credentials", "fast_switching")
 
 
 def _mirror(running: RunningHub) -> MirroredAdapter:

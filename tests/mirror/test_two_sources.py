@@ -7,8 +7,7 @@ vendors see not one data request while the mirror answers."""
 from __future__ import annotations
 
 import secrets
-import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -115,13 +114,7 @@ def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(LMS_TOKEN_ENV, CanvasSimulatorConfig().token)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def fast_switching() -> Iterator[None]:
-    # Both simulators run in threads of this process: hand the GIL over often.
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(0.0005)
-    yield
-    sys.setswitchinterval(previous)
+pytestmark = pytest.mark.usefixtures("fast_switching")
 
 
 def _canvas_table(base_url: str, **overrides: Any) -> dict[str, Any]:
