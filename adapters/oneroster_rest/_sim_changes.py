@@ -16,32 +16,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from adapters.oneroster_rest._filter import instant
 from adapters.oneroster_rest._sim_data import SimulatedDistrict
+from hub.sdk import StampClock
 
-__all__ = ["ChangingDistrict", "FolderSignature", "folder_signature", "stamp_text"]
+__all__ = ["ChangingDistrict", "stamp_text"]
 
 Json = dict[str, Any]
-FolderSignature = tuple[tuple[str, int, int], ...]
-"""Each CSV file's name, modification time (ns) and size: what a cheap check compares."""
-
 _DELETED = "tobedeleted"
-_TICK = dt.timedelta(milliseconds=1)
-
-
-def folder_signature(folder: Path) -> FolderSignature:
-    """The signature of the CSV files in ``folder``: one ``stat`` per file, no reads."""
-    found = []
-    for path in folder.glob("*.csv"):
-        try:
-            status = path.stat()
-        except FileNotFoundError:  # removed between listing and stat: it is gone either way
-            continue
-        found.append((path.name, status.st_mtime_ns, status.st_size))
-    return tuple(sorted(found))
 
 
 def stamp_text(moment: dt.datetime) -> str:
@@ -77,15 +61,14 @@ class ChangingDistrict:
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
     served: SimulatedDistrict = field(init=False)
     _deleted_at: dict[tuple[str, str], dt.datetime] = field(init=False, default_factory=dict)
-    _last_stamp: dt.datetime = field(init=False)
+    _stamps: StampClock = field(init=False)
 
     def __post_init__(self) -> None:
         self.served = self.loaded
-        self._last_stamp = _latest(self.loaded)
+        self._stamps = StampClock(_latest(self.loaded), self.clock)
 
     def _stamp(self) -> str:
-        self._last_stamp = max(self.clock(), self._last_stamp + _TICK)
-        return stamp_text(self._last_stamp)
+        return stamp_text(self._stamps.next())
 
     def update(self, fresh: SimulatedDistrict) -> None:
         """Serve ``fresh`` (a new read of the files), stamping what changed since the last read."""

@@ -58,8 +58,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.oneroster_rest._filter import Filter, FilterSyntaxError, instant, parse_filter, values_at
-from adapters.oneroster_rest._sim_changes import ChangingDistrict, FolderSignature, folder_signature
+from adapters.oneroster_rest._sim_changes import ChangingDistrict
 from adapters.oneroster_rest._sim_data import COLLECTION_FIELDS, SINGULAR, SimulatedDistrict, load_district
+from hub.sdk import FolderSignature, folder_signature
 
 __all__ = ["SimulatorConfig", "SimulatorState", "create_simulator"]
 

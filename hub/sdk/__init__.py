@@ -40,6 +40,14 @@ from hub.sdk._errors import (
 from hub.sdk._report import LoadReport, RowProblem
 from hub.sdk._request import FetchRequest, FetchResult, fetch_every_page, filter_value, matches, visible
 from hub.sdk._search import NAME_ATTRIBUTES, name_matches
+from hub.sdk._sim_changes import (
+    FolderSignature,
+    FolderWatch,
+    KeyedChanges,
+    StampClock,
+    compare,
+    folder_signature,
+)
 from hub.sdk._simulator import SIMULATOR_ENTRY_POINT_GROUP, SimulatorOptions, SimulatorSpec, env_prefix
 
 __all__ = [
@@ -63,7 +71,10 @@ __all__ = [
     "EntitySupport",
     "FetchRequest",
     "FetchResult",
+    "FolderSignature",
+    "FolderWatch",
     "Guardian",
+    "KeyedChanges",
     "LoadReport",
     "Organization",
     "Person",
@@ -77,13 +88,16 @@ __all__ = [
     "SourceConfig",
     "SourceError",
     "SourceUnavailable",
+    "StampClock",
     "Student",
     "Teacher",
     "UnsupportedRequest",
+    "compare",
     "data_fields",
     "env_prefix",
     "fetch_every_page",
     "filter_value",
+    "folder_signature",
     "matches",
     "name_matches",
     "read_secret",
