@@ -6,9 +6,14 @@ the system temp folder), the OneRoster REST simulator in a process of its own
 and the hub in a process of its own (``homeroom serve``) over it, with
 development tokens of distinct teachers who teach classes today.
 
-The teacher dashboard query (``bench.dashboard.QUERY``) is posted once (the
-first dashboard after start), then by one teacher ``--rounds`` times, then by
-``--users`` teachers at once, ``--rounds`` times. Per phase: p50, p95 and max
+This tree's hub is measured once per ``--modes`` (default all three):
+``mirror`` (answered from the read model, kept by the simulator's change
+feed), ``csv`` (the same files read by the CSV source: the hub with no
+vendor at all, the bar the mirror is held to) and ``live`` (the vendor asked
+per query). The teacher dashboard query (``bench.dashboard.QUERY``) is posted
+once (the first dashboard after start), then by one teacher ``--rounds``
+times, then by each ``--users`` count of teachers at once (``20,200``),
+``--rounds`` times. Per phase: p50, p95 and max
 latency of the requests that succeeded, the failures by kind (with how long
 they took and the hub's message), and the requests the simulator itself
 counted, in all and per dashboard. It also prints what one request to the
@@ -25,8 +30,14 @@ machine's load between them shows in the ratios: run twice to see the noise.
 
 Every number printed is measured in this run; nothing is asserted about times.
 
-    python -m bench.dashboard_load [--students 2000] [--users 20] [--rounds 3]
-        [--latency 0.02] [--timeout 120] [--baseline-tree /tmp/base] [--quick]
+The targets of the read model are printed from this run's numbers: p95 of
+the mirror at most 1.5x the CSV source's, upstream requests during the load
+independent of the number of dashboards, the live path at most 20 upstream
+requests per dashboard, no errors.
+
+    python -m bench.dashboard_load [--students 2000] [--users 20,200] [--rounds 10]
+        [--modes mirror,csv,live] [--latency 0.02] [--timeout 120]
+        [--baseline-tree /tmp/base] [--quick]
 """
 
 from __future__ import annotations
@@ -77,6 +88,8 @@ THIS_TREE = Path(__file__).resolve().parents[1]
 SEED = 11
 CLIENT_ID = "homeroom-bench"
 SECRET_ENV = "HOMEROOM_SIMULATE_CLIENT_SECRET"
+MODES = ("mirror", "csv", "live")
+CSV_MODE = "csv"
 START_TIMEOUT = 180.0  # seconds a process may take to answer its /healthz (a large district loads)
 ATTENDANCE_DAYS_BACK = 8  # the dashboard's attendance window, as bench.dashboard has it
 
@@ -234,13 +247,22 @@ def simulator_process(data_dir: Path, latency: float, work: Path) -> Iterator[Si
         )
 
 
-def write_hub_config(folder: Path, port: int, simulator: Simulator, mode: str = "live") -> Path:
+def write_hub_config(
+    folder: Path, port: int, simulator: Simulator, mode: str | None = "live", data_dir: Path | None = None
+) -> Path:
     """A homeroom.toml as a district writes it: the simulator's sources table
-    (answered live, or from the read model: ``mode``), development sign-in, an
-    SQLite store of its own."""
+    (answered live, or from the read model: ``mode``; ``None`` writes no
+    ``mode`` key, for a baseline tree older than it; ``"csv"`` reads the
+    simulator's files, ``data_dir``, instead), development sign-in, an SQLite
+    store of its own."""
     store = json.dumps(f"sqlite+aiosqlite:///{folder / 'homeroom.db'}")  # a JSON string is a TOML string
     tables = tomllib.loads(simulator.sources_toml).get("sources", [])
-    if mode != "live":
+    if mode == CSV_MODE:
+        if data_dir is None:
+            raise ValueError("the csv mode reads the district's files: give data_dir")
+        # The same district read from its files: what the hub costs with no vendor at all.
+        tables = [{"name": table["name"], "kind": "oneroster-csv", "path": str(data_dir)} for table in tables]
+    elif mode is not None:
         tables = [{**table, "mode": mode} for table in tables]
     config = folder / "homeroom.toml"
     config.write_text(
@@ -348,7 +370,7 @@ async def run_phases(
     plan = [
         ("first dashboard", tokens[:1], 1),
         ("1 teacher", tokens[:1], args.rounds),
-        (f"{len(tokens)} teachers", tokens, args.rounds),
+        *((f"{users} teachers", tokens[:users], args.rounds) for users in args.users),
     ]
     phases = []
     limits = httpx.Limits(max_connections=len(tokens) + 2, max_keepalive_connections=len(tokens) + 2)
@@ -378,11 +400,13 @@ def measure_hub(
     query: str,
     args: argparse.Namespace,
     folder: Path,
+    mode: str | None,
 ) -> list[Phase]:
-    """Start ``homeroom serve`` from ``tree`` in ``folder`` over the simulator, load it, stop it."""
+    """Start ``homeroom serve`` from ``tree`` in ``folder`` over the simulator
+    (answering in ``mode``), load it, stop it."""
     folder.mkdir()
     port = free_port()
-    config = write_hub_config(folder, port, simulator, args.mode if tree == THIS_TREE else "live")
+    config = write_hub_config(folder, port, simulator, mode, args.data_dir)
     env = tree_environment(tree, simulator.environment)
     check_imports_from(tree, env, folder)
     log = folder / "hub.log"
@@ -495,6 +519,33 @@ def ratios(this: Sequence[Phase], other: Sequence[Phase]) -> list[str]:
     return lines
 
 
+def targets(by_hub: Mapping[str, Sequence[Phase]]) -> list[str]:
+    """The read model's targets, from this run's numbers: p95 of the mirror at
+    most 1.5x the CSV source's, per phase; the live path at most 20 upstream
+    requests per dashboard; no errors anywhere."""
+    lines = []
+    mirror, files, live = by_hub.get("mirror"), by_hub.get(CSV_MODE), by_hub.get("live")
+    if mirror and files:
+        for mine, theirs in zip(mirror, files, strict=True):
+            a, b = mine.percentile(0.95), theirs.percentile(0.95)
+            if a is not None and b:
+                verdict = "met" if a / b <= 1.5 else "MISSED"
+                lines.append(f"mirror / csv, {mine.name}: p95 {a / b:.2f} (target <= 1.50: {verdict})")
+        during_load = sum(phase.upstream for phase in mirror[1:])
+        lines.append(
+            f"mirror: {during_load} upstream requests during the load "
+            f"({sum(len(p.outcomes) for p in mirror[1:])} dashboards; sync traffic only)"
+        )
+    if live:
+        worst = max(phase.upstream_per_dashboard for phase in live)
+        verdict = "met" if worst <= 20 else "MISSED"
+        lines.append(f"live: at most {worst:.1f} upstream requests per dashboard (target <= 20: {verdict})")
+    errors = sum(sum(phase.failures.values()) for phases in by_hub.values() for phase in phases)
+    if by_hub:
+        lines.append(f"errors: {errors} (target 0: {'met' if errors == 0 else 'MISSED'})")
+    return lines
+
+
 # --- main --------------------------------------------------------------------------------------
 
 
@@ -507,12 +558,33 @@ def _exit_on_signal(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
+def _counts(text: str) -> tuple[int, ...]:
+    try:
+        counts = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of counts: {text!r}") from None
+    return counts
+
+
+def _modes(text: str) -> tuple[str, ...]:
+    modes = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = sorted(set(modes) - set(MODES))
+    if unknown or not modes:
+        raise argparse.ArgumentTypeError(f"modes are {', '.join(MODES)} (got {text!r})")
+    return modes
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--students", type=int, default=2000, help="size of the synthetic district")
-    parser.add_argument("--users", type=int, default=20, help="teachers loading their dashboards at once")
+    parser.add_argument(
+        "--users",
+        type=_counts,
+        default=(20,),
+        help="teachers loading their dashboards at once, one phase per count: 20 or 20,200 (default 20)",
+    )
     parser.add_argument("--rounds", type=int, default=3, help="dashboards per teacher in each phase")
     parser.add_argument(
         "--latency", type=float, help="simulator latency per request, seconds (default 0.02; --quick 0.005)"
@@ -531,20 +603,21 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--quick", action="store_true", help="300 students, 5 teachers, 1 round, 5 ms latency (smoke test)"
     )
     parser.add_argument(
-        "--mode",
-        choices=("live", "mirror"),
-        default="live",
-        help="how this tree's hub answers from the source: live (the vendor per query) or mirror "
-        "(the read model; /healthz answers 200 once its first sync is done); other trees run live",
+        "--modes",
+        type=_modes,
+        default=MODES,
+        help="how this tree's hub answers, one hub per mode (default mirror,csv,live): mirror (the "
+        "read model; /healthz answers 200 once its first sync is done), csv (the simulator's files "
+        "read directly: no vendor at all), live (the vendor per query); other trees run live",
     )
     args = parser.parse_args(argv)
     if args.quick:
-        args.students, args.users, args.rounds = 300, 5, 1
+        args.students, args.users, args.rounds = 300, (5,), 1
     if args.latency is None:
         # A dashboard waits for many upstream requests one after another: the
         # smoke test keeps each short to finish well under a minute.
         args.latency = 0.005 if args.quick else 0.02
-    if args.users < 1 or args.rounds < 1 or args.timeout <= 0 or args.latency < 0:
+    if min(args.users) < 1 or args.rounds < 1 or args.timeout <= 0 or args.latency < 0:
         parser.error("--users and --rounds must be 1 or more, --timeout above 0, --latency 0 or more")
     for tree in args.trees:
         if not (tree / "hub" / "cli.py").is_file():
@@ -561,24 +634,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"machine: {_load()}", flush=True)
     started = time.monotonic()
     data_dir = cached_district(args.students, today)
-    teachers = spread(current_teachers(data_dir, today), args.users)
+    args.data_dir = data_dir
+    teachers = spread(current_teachers(data_dir, today), max(args.users))
     print(
         f"district: {args.students} students (seed {SEED}, {today}) in {data_dir}, "
-        f"ready in {time.monotonic() - started:.1f} s; {args.users} teachers with classes today; "
+        f"ready in {time.monotonic() - started:.1f} s; {max(args.users)} teachers with classes today; "
         f"simulator latency {args.latency * 1000:.0f} ms per request",
         flush=True,
     )
     query = dashboard_query(today)
-    trees = [("this tree", THIS_TREE), *((str(tree), tree.resolve()) for tree in args.trees)]
+    # This tree once per mode; other trees live, with no mode key (they may predate it).
+    hubs: list[tuple[str, Path, str | None]] = [(mode, THIS_TREE, mode) for mode in args.modes]
+    hubs += [(str(tree), tree.resolve(), None) for tree in args.trees]
     results: list[list[Phase]] = []
     try:
         with (
             tempfile.TemporaryDirectory(prefix="homeroom-bench-load-") as tmp,
             simulator_process(data_dir, args.latency, Path(tmp)) as simulator,
         ):
-            for n, (label, tree) in enumerate(trees):
+            for n, (label, tree, mode) in enumerate(hubs):
                 folder = Path(tmp) / f"hub-{n}"
-                results.append(measure_hub(tree, label, simulator, teachers, query, args, folder))
+                results.append(measure_hub(tree, label, simulator, teachers, query, args, folder, mode))
     except ProcessFailed as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -587,9 +663,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(table(every_phase))
     if failures := failure_lines(every_phase):
         print("\nfailures:\n" + "\n".join(failures))
-    for other in results[1:]:
+    by_hub = {phases[0].hub: phases for phases in results if phases}
+    if lines := targets(by_hub):
+        print("\ntargets (issue #10):\n" + "\n".join(lines))
+    first = results[0]
+    for other in results[len(args.modes) :]:
         print()
-        print("\n".join(ratios(results[0], other)))
+        print("\n".join(ratios(first, other)))
     outcomes = [o for phases in results for phase in phases for o in phase.outcomes]
     failed = sum(1 for o in outcomes if o.failure is not None)
     print(f"\nrequests: {len(outcomes)} sent, {len(outcomes) - failed} ok, {failed} failed")

@@ -91,6 +91,7 @@ async def measure(
         table = {
             "name": "sis",
             "kind": "oneroster-rest",
+            "mode": "live",  # what this bench counts: the vendor asked per query
             "base_url": base_url,
             "version": "1.2",
             "token_url": f"{base_url}/token",

@@ -68,7 +68,16 @@ def _dev_signer(settings: Settings) -> DevSigner | None:
     )
 
 
+SWITCH_INTERVAL = 0.0005
+"""Seconds a thread holds the GIL before another may take it (Python's default: 0.005).
+
+The SQLite driver runs each query in a thread of its own; with the default,
+under load, every answer handed back to the event loop can wait 5 ms for the
+GIL, and a dashboard makes dozens of queries. Measured by bench.dashboard_load."""
+
+
 def _run(app_: Any, host: str, port: int) -> None:
+    sys.setswitchinterval(SWITCH_INTERVAL)
     uvicorn.run(app_, host=host, port=port, log_level="warning", lifespan="on")
 
 

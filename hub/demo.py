@@ -144,14 +144,19 @@ async def prepare_demo(
     else:
         tables, described = _simulated_sources(data_dir.resolve(), stack)
         overrides = {"identity": IDENTITY}
+        if store_url is None:
+            # No database to mirror into: the simulated vendors are asked live.
+            tables = [{**table, "mode": "live"} for table in tables]
+    if store_url is not None:
+        # The mirrored vendors are kept in the demo's own database, with its audit log.
+        await upgrade(store_url)
+        overrides["store"] = {"url": store_url}
     settings = load_settings(None, sources=tuple(tables), **overrides)
     hub = assemble(settings, [signer])
     if not await hub.registry.open():
         failed = {n: s.last_error for n, s in hub.registry.states.items() if s.state == "DOWN"}
         stack.close()
         raise ValueError(f"sources could not load {data_dir}: {failed}")
-    if store_url is not None:
-        await upgrade(store_url)
     await hub.match_identities(store_url)
     hub.ready = True
     personas = await pick_personas(hub.registry, hub.clock, settings.policy.grace_days)

@@ -62,7 +62,9 @@ class Gradebook:
         assignment ids are pushed down as ``assignment_ids[]``), each section's
         course is read and its assignments kept when that section sees them; a
         course's assignments are at most one list per section. Unfiltered, every
-        course's sections and assignments."""
+        course's sections, and for each its course's assignment groups with their
+        assignments (``GET /courses/:id/assignment_groups?include[]=assignments``):
+        the groups' names (``category``) come with them, no list of their own."""
         overrides = (("include[]", "overrides"),)
         levels: tuple[Expand, ...]
         if request.ids is not None or "section_id" in request.filters:
@@ -93,12 +95,28 @@ class Gradebook:
             levels = (given(items), assignments)
         else:
             stream = await self.reads.account_courses()
+            grouped = (*overrides, ("include[]", "assignments"))
 
-            def course_assignments(chain: Chain) -> Level:
-                path = api_path("courses", str(chain[0]["id"]), "assignments")
-                return Level(streams=(Stream(path, overrides, missing_ok=True),))
+            def course_groups(chain: Chain) -> Level:
+                # The groups with their assignments: names and assignments in one list,
+                # instead of a list of each (a request per course saved).
+                path = api_path("courses", str(chain[0]["id"]), "assignment_groups")
+                return Level(streams=(Stream(path, grouped, missing_ok=True),))
 
-            levels = (lambda chain: Level(streams=(stream,)), self.reads.course_sections, course_assignments)
+            def group_assignments(chain: Chain) -> Level:
+                listed = chain[-1].get("assignments")
+                found = listed if isinstance(listed, list) else []
+                return Level(items=tuple(item for item in found if isinstance(item, dict)))
+
+            def make_in_group(chain: Chain) -> Record | None:
+                _, section, group, obj = chain
+                name = v.text(group.get("name"))
+                groups = {key: name} if (key := v.ident(group.get("id"))) and name else {}
+                return m.assignment(obj, str(section["id"]), groups)
+
+            courses = lambda chain: Level(streams=(stream,))  # noqa: E731
+            levels = (courses, self.reads.course_sections, course_groups, group_assignments)
+            return Walk(levels, each(make_in_group))
         with_category = "category" in attributes
 
         async def make(chains: Sequence[Chain]) -> list[Record | None]:

@@ -19,8 +19,10 @@ How the district becomes a Canvas account:
 - results are submissions (see :data:`WORKFLOW_OF_STATUS`); course grades
   are the grades of the student's enrollment.
 
-Canvas ids are numbers in their own ranges, never the sourcedIds. Everything
-is built once per folder and never changed afterwards.
+Canvas ids are numbers in their own ranges, never the sourcedIds; a read of
+changed files keeps the ids of the objects an earlier read made. What a read
+builds is never changed afterwards: the stamps of changes
+(:mod:`adapters.canvas._sim_changes`) go on the next read's objects.
 """
 
 from __future__ import annotations
@@ -31,10 +33,23 @@ import operator
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
 
-__all__ = ["WORKFLOW_OF_STATUS", "CanvasDistrict", "Result", "load_district", "submission_json"]
+__all__ = [
+    "WORKFLOW_OF_STATUS",
+    "CanvasDistrict",
+    "Result",
+    "canvas_time",
+    "graded_at",
+    "handed_in",
+    "is_graded",
+    "load_district",
+    "submission_json",
+    "submitted_at",
+    "workflow_state",
+]
 
 Json = dict[str, Any]
 
@@ -60,7 +75,12 @@ _HTML = "https://canvas.example"
 class Result:
     """One OneRoster result, kept as read: a district has hundreds of thousands,
     so their Canvas submissions are written out only when asked for
-    (:func:`submission_json`)."""
+    (:func:`submission_json`).
+
+    ``submitted_stamp`` / ``graded_stamp``: when the simulator saw the work
+    handed in or graded after the files changed (see
+    :mod:`adapters.canvas._sim_changes`); ``None``: the ``scoreDate`` of the file.
+    """
 
     id: int
     assignment: Json
@@ -72,6 +92,8 @@ class Result:
     missing: str
     comment: str
     grader: int | None
+    submitted_stamp: dt.datetime | None = None
+    graded_stamp: dt.datetime | None = None
 
 
 @dataclass
@@ -104,10 +126,17 @@ class CanvasDistrict:
     submission: dict[tuple[int, int, int], Result] = field(default_factory=dict)
     observees: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     observers: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    ids: _Ids | None = None
+    """The ids handed out, by natural key: a later read keeps them (:func:`load_district`)."""
 
 
 class _Ids:
-    """Canvas ids per kind, numbered in file order from each kind's own base."""
+    """Canvas ids per kind, numbered in file order from each kind's own base.
+
+    Given the ids of an earlier read of the files (``previous``), an object
+    keeps its id (found by its natural key: a sourcedId, or the sourcedIds it
+    joins) and a new one gets the next number never handed out, so ids stay
+    put when the files change, as Canvas's do."""
 
     _BASES: ClassVar[dict[str, int]] = {
         "term": 101,
@@ -122,12 +151,20 @@ class _Ids:
         "comment": 900001,
     }
 
-    def __init__(self) -> None:
-        self._next = dict(self._BASES)
+    def __init__(self, previous: _Ids | None = None) -> None:
+        self._known: dict[tuple[str, str], int] = previous.given if previous is not None else {}
+        self._next: dict[str, int] = dict(previous._next) if previous is not None else dict(self._BASES)
+        self.given: dict[tuple[str, str], int] = {}
+        self._used: set[tuple[str, int]] = set()
 
-    def new(self, kind: str) -> int:
-        value = self._next[kind]
-        self._next[kind] = value + 1
+    def new(self, kind: str, key: str) -> int:
+        """The id of the ``kind`` object ``key`` (the one it had before, if any)."""
+        value = self._known.get((kind, key))
+        if value is None or (kind, value) in self._used:  # new, or a duplicate row
+            value = self._next[kind]
+            self._next[kind] = value + 1
+        self._used.add((kind, value))
+        self.given.setdefault((kind, key), value)
         return value
 
 
@@ -168,8 +205,11 @@ def _today(data_dir: Path) -> dt.date:
     return dt.date.today()
 
 
-def load_district(data_dir: Path, stamp: str = "2026-01-01T00:00:00Z") -> CanvasDistrict:
-    """The Canvas account of the OneRoster CSV set in ``data_dir``."""
+def load_district(
+    data_dir: Path, stamp: str = "2026-01-01T00:00:00Z", previous: CanvasDistrict | None = None
+) -> CanvasDistrict:
+    """The Canvas account of the OneRoster CSV set in ``data_dir``; objects also
+    in ``previous`` (an earlier read of the same folder) keep their ids."""
     district_name = next(
         (row["name"] for row in _rows(data_dir / "orgs.csv") if row.get("type") == "district"), "District"
     )
@@ -188,7 +228,8 @@ def load_district(data_dir: Path, stamp: str = "2026-01-01T00:00:00Z") -> Canvas
         "workflow_state": "active",
     }
     d = CanvasDistrict(account=account, today=_today(data_dir))
-    ids = _Ids()
+    ids = _Ids(previous.ids if previous is not None else None)
+    d.ids = ids
     _load_catalogue(data_dir, d, ids, stamp)
     teachers = _load_people(data_dir, d, ids, stamp)
     _load_gradebook(data_dir, d, ids, stamp, teachers)
@@ -220,7 +261,7 @@ def _load_catalogue(data_dir: Path, d: CanvasDistrict, ids: _Ids, stamp: str) ->
             continue
         term = {
             **default,
-            "id": ids.new("term"),
+            "id": ids.new("term", row["sourcedId"]),
             "name": row.get("title") or row["sourcedId"],
             "start_at": _start(row.get("startDate", "")),
             "end_at": _end(row.get("endDate", "")),
@@ -232,7 +273,7 @@ def _load_catalogue(data_dir: Path, d: CanvasDistrict, ids: _Ids, stamp: str) ->
     for row in _rows(data_dir / "courses.csv"):
         term_id = d.sis["term"].get(row.get("schoolYearSourcedId", ""), _DEFAULT_TERM_ID)
         course: Json = {
-            "id": ids.new("course"),
+            "id": ids.new("course", row["sourcedId"]),
             "name": row.get("title") or row["sourcedId"],
             "course_code": row.get("courseCode") or row.get("title") or row["sourcedId"],
             "sis_course_id": row["sourcedId"],
@@ -267,7 +308,7 @@ def _load_catalogue(data_dir: Path, d: CanvasDistrict, ids: _Ids, stamp: str) ->
             continue
         course = d.by_id["course"][course_id]
         section = {
-            "id": ids.new("section"),
+            "id": ids.new("section", row["sourcedId"]),
             "course_id": course_id,
             "name": row.get("title") or row["sourcedId"],
             "start_at": None,
@@ -379,7 +420,7 @@ def _load_people(data_dir: Path, d: CanvasDistrict, ids: _Ids, stamp: str) -> di
     roles = _roles(data_dir)
     agents: dict[str, list[str]] = {}
     for row in _rows(data_dir / "users.csv"):
-        user = _user(row, ids.new("user"), stamp)
+        user = _user(row, ids.new("user", row["sourcedId"]), stamp)
         d.users.append(user)
         _put(d, "user", user, row["sourcedId"])
         if row.get("email"):
@@ -396,7 +437,8 @@ def _load_people(data_dir: Path, d: CanvasDistrict, ids: _Ids, stamp: str) -> di
             continue
         user, section = d.by_id["user"][user_id], d.by_id["section"][section_id]
         begin, end = row.get("beginDate", ""), row.get("endDate", "")
-        _enrol(d, _enrollment(d, ids.new("enrollment"), user, section, kind, begin, end, stamp))
+        key = row.get("sourcedId") or f"{row.get('userSourcedId')}|{row.get('classSourcedId')}|{kind}"
+        _enrol(d, _enrollment(d, ids.new("enrollment", key), user, section, kind, begin, end, stamp))
         if kind == "TeacherEnrollment":
             teachers.setdefault(section_id, user_id)
 
@@ -414,8 +456,9 @@ def _load_people(data_dir: Path, d: CanvasDistrict, ids: _Ids, stamp: str) -> di
                 section = d.by_id["section"][enrolled["course_section_id"]]
                 begin = (enrolled["start_at"] or "")[:10]
                 end = (enrolled["end_at"] or "")[:10]
+                key = f"observer|{guardian_sis}|{enrolled['id']}"
                 observer = _enrollment(
-                    d, ids.new("enrollment"), guardian, section, "ObserverEnrollment", begin, end, stamp
+                    d, ids.new("enrollment", key), guardian, section, "ObserverEnrollment", begin, end, stamp
                 )
                 observer["associated_user_id"] = student_id
                 _enrol(d, observer)
@@ -430,7 +473,7 @@ def _load_gradebook(
     for course in d.courses:
         for position, row in enumerate(categories, start=1):
             group: Json = {
-                "id": ids.new("group"),
+                "id": ids.new("group", f"{course['sis_course_id']}|{row['sourcedId']}"),
                 "name": row.get("title") or row["sourcedId"],
                 "position": position,
                 "group_weight": round((_number(row.get("weight", "")) or 0.0) * 100, 2),
@@ -449,7 +492,7 @@ def _load_gradebook(
         section = d.by_id["section"][section_id]
         course_id = section["course_id"]
         shared = len(d.course_sections[course_id]) > 1
-        assignment_id = ids.new("assignment")
+        assignment_id = ids.new("assignment", row["sourcedId"])
         due, unlock = row.get("dueDate") or None, row.get("assignDate") or None
         assignment = {
             "id": assignment_id,
@@ -481,7 +524,7 @@ def _load_gradebook(
         }
         if shared:
             override = {
-                "id": ids.new("override"),
+                "id": ids.new("override", row["sourcedId"]),
                 "assignment_id": assignment_id,
                 "course_section_id": section_id,
                 "title": section["name"],
@@ -505,7 +548,7 @@ def _load_gradebook(
             continue
         assignment, section = found
         result = Result(
-            ids.new("submission"),
+            ids.new("submission", f"{line_item.strip()}|{student.strip()}"),
             assignment,
             user_id,
             status.strip().lower(),
@@ -548,18 +591,62 @@ def _flag(cell: str) -> bool:
     return cell.lower() in ("true", "t", "1", "yes", "y")
 
 
+def workflow_state(result: Result) -> str:
+    """The submission's Canvas ``workflow_state``."""
+    return WORKFLOW_OF_STATUS.get(result.status, "unsubmitted")
+
+
+def handed_in(result: Result) -> bool:
+    """Whether the student handed the work in (it then has a ``submitted_at``)."""
+    workflow = workflow_state(result)
+    return workflow in ("submitted", "pending_review") or (workflow == "graded" and result.status != "exempt")
+
+
+def is_graded(result: Result) -> bool:
+    """Whether the work is graded, or partly (it then has a ``graded_at``)."""
+    return workflow_state(result) in ("graded", "pending_review")
+
+
+def submitted_at(result: Result) -> dt.datetime | None:
+    """When the work was handed in: the simulator's stamp, else the file's ``scoreDate``."""
+    if not handed_in(result):
+        return None
+    return result.submitted_stamp or _day_start(result.day)
+
+
+def graded_at(result: Result) -> dt.datetime | None:
+    """When the work was graded: the simulator's stamp, else the file's ``scoreDate``."""
+    if not is_graded(result):
+        return None
+    return result.graded_stamp or _day_start(result.day)
+
+
+@lru_cache(maxsize=4096)
+def _day_start(day: str) -> dt.datetime | None:
+    try:
+        found = dt.date.fromisoformat(day) if day else None
+    except ValueError:
+        return None
+    return dt.datetime(found.year, found.month, found.day, tzinfo=dt.UTC) if found is not None else None
+
+
+def canvas_time(moment: dt.datetime | None) -> str | None:
+    """``moment`` as Canvas writes times: UTC, whole seconds, ``Z``."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment is not None else None
+
+
 def submission_json(result: Result, comments: bool = False) -> Json:
     """The Canvas submission of a result (with its comments when asked for)."""
     assignment = result.assignment
-    workflow = WORKFLOW_OF_STATUS.get(result.status, "unsubmitted")
+    workflow = workflow_state(result)
     excused = result.status == "exempt"
     score = None if excused else _number(result.score)
-    handed_in = workflow in ("submitted", "pending_review") or (workflow == "graded" and not excused)
-    graded = workflow in ("graded", "pending_review")
+    graded = is_graded(result)
     late, missing = _flag(result.late), _flag(result.missing)
     due = assignment["due_at"] or next((o["due_at"] for o in assignment["overrides"]), None)
     grade = None if score is None else (str(int(score)) if score.is_integer() else str(score))
-    graded_at = _start(result.day) if graded and result.day else None
+    graded_time = canvas_time(graded_at(result))
+    attempted = handed_in(result)
     out: Json = {
         "id": result.id,
         "assignment_id": assignment["id"],
@@ -569,9 +656,9 @@ def submission_json(result: Result, comments: bool = False) -> Json:
         "grade": grade,
         "entered_score": score,
         "entered_grade": grade,
-        "submitted_at": _start(result.day) if handed_in and result.day else None,
-        "graded_at": graded_at,
-        "posted_at": graded_at,
+        "submitted_at": canvas_time(submitted_at(result)),
+        "graded_at": graded_time,
+        "posted_at": graded_time,
         "grader_id": result.grader if graded else None,
         "late": late,
         "missing": missing,
@@ -579,8 +666,8 @@ def submission_json(result: Result, comments: bool = False) -> Json:
         "late_policy_status": "late" if late else ("missing" if missing else None),
         "seconds_late": 86400 if late else 0,
         "points_deducted": None,
-        "attempt": 1 if handed_in else None,
-        "submission_type": "online_upload" if handed_in else None,
+        "attempt": 1 if attempted else None,
+        "submission_type": "online_upload" if attempted else None,
         "body": None,
         "url": None,
         "cached_due_date": due,
@@ -597,7 +684,7 @@ def submission_json(result: Result, comments: bool = False) -> Json:
                 "id": result.id,
                 "author_id": result.grader,
                 "author_name": "Teacher",
-                "created_at": graded_at,
+                "created_at": graded_time,
                 **c,
             }
             for c in said

@@ -97,6 +97,7 @@ class _Page:
     url: str
     items: list[Json]
     next: str | None
+    headers: httpx.Headers
 
 
 def _items(payload: Any, key: str | None) -> list[Json]:
@@ -162,15 +163,19 @@ class Walker:
         following = str(self.client.url(target.join(link))) if link else None
         if following == str(target):
             raise BadVendorData(self.client.name, f"{target.path}: the next link points to the same page")
-        return _Page(str(target), items, following)
+        return _Page(str(target), items, following, headers)
 
-    async def pages(self, stream: Stream) -> AsyncIterator[list[Json]]:
-        """Every page's records of ``stream``, in order."""
+    async def pages(
+        self, stream: Stream, headers: Callable[[httpx.Headers], None] | None = None
+    ) -> AsyncIterator[list[Json]]:
+        """Every page's records of ``stream``, in order; ``headers`` is given each page's."""
         url: str | None = None
         seen: set[str] = set()
         while True:
             page = await self.page(stream, url)
             seen.add(page.url)
+            if headers is not None:
+                headers(page.headers)
             yield page.items
             if page.next is None:
                 return

@@ -24,6 +24,15 @@ serving the OneRoster CSV set in ``data_dir`` as one Canvas account (see
   text (or ``throttle_status``).
 - Faults: added latency, a share of 5xx answers and a share of bodies cut
   short, optionally only on paths containing one of ``fault_paths``.
+- Changes: every API request first checks the CSV folder (one ``stat`` per
+  file); when a file changed it is read again, ids kept, and what changed is
+  stamped as Canvas stamps it (:mod:`adapters.canvas._sim_changes`: a new
+  ``graded_at`` for a new grade, ``submitted_at`` for work handed in,
+  ``updated_at`` for assignments and enrollments). The submissions lists take
+  Canvas's ``submitted_since`` and ``graded_since`` (``submitted_at`` /
+  ``graded_at`` strictly after an ISO 8601 time; 400 when malformed), so a
+  test can change a score in the folder and watch it arrive. Every answer
+  carries a ``Date`` header from the instance's clock (``now``).
 
 ``app.state.simulator`` (a :class:`SimulatorState`) counts requests and can
 change the token, so tests can watch what a client did.
@@ -32,10 +41,13 @@ change the token, so tests can watch what a client did.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import email.utils
 import functools
 import hmac
 import json
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -48,7 +60,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from adapters.canvas._sim_data import CanvasDistrict, load_district, submission_json
+from adapters.canvas._sim_changes import ChangingDistrict, provider_clock
+from adapters.canvas._sim_data import CanvasDistrict, graded_at, load_district, submission_json, submitted_at
+from hub.sdk import FolderSignature, FolderWatch
 
 __all__ = ["SimulatorConfig", "SimulatorState", "create_simulator"]
 
@@ -72,6 +86,15 @@ Handler = Callable[[Request, "SimulatorState"], Answer]
 _CAPACITY = 600.0  # Canvas's default high-water mark
 _NOT_FOUND = {"errors": [{"message": "The specified resource does not exist."}]}
 _PREFIX = "/api/v1"
+# Canvas's Api::ISO8601_REGEX: what submitted_since and graded_since accept.
+_ISO8601 = re.compile(
+    r"^-?\d{4}-(1[0-2]|0[1-9])-(3[01]|0[1-9]|[12]\d)T(2[0-3]|[01]\d):[0-5]\d:[0-5]\d(\.\d+)?"
+    r"(Z|[+-](2[0-3]|[01]\d)(:?[0-5]\d)?)?$"
+)
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -89,6 +112,8 @@ class SimulatorConfig:
     - ``truncate_rate``: that share of data answers is cut to half its body.
     - ``fault_paths``: faults apply only to paths containing one of these;
       empty: to every data path.
+    - ``now``: the wall clock of the ``Date`` header and of the stamps given
+      to what changes in the files (moved on when the files carry later times).
     """
 
     token: str = "homeroom-canvas-sim"
@@ -103,16 +128,26 @@ class SimulatorConfig:
     truncate_rate: float = 0.0
     fault_paths: tuple[str, ...] = ()
     seed: int = 0
+    now: Callable[[], dt.datetime] = _utc_now
 
 
 @dataclass
 class SimulatorState:
-    """What the simulator saw, its bucket, and a switch to change the token."""
+    """What the simulator saw, its bucket, and a switch to change the token.
+
+    ``district`` is what is served now: the files as last read, with the
+    stamps of what changed in them (``changes``, re-read when ``watch`` sees
+    a file change; ``reloads`` counts the reads). ``clock`` is the instance's own.
+    """
 
     config: SimulatorConfig
     district: CanvasDistrict
     token: str
+    watch: FolderWatch
+    changes: ChangingDistrict
+    clock: Callable[[], dt.datetime]
     requests: int = 0
+    reloads: int = 0
     throttled: int = 0
     paths: list[str] = field(default_factory=list)
     queries: list[list[tuple[str, str]]] = field(default_factory=list)
@@ -145,10 +180,18 @@ class SimulatorState:
 def create_simulator(data_dir: Path, config: SimulatorConfig | None = None) -> Starlette:
     """The simulated Canvas over the OneRoster CSV set in ``data_dir``."""
     config = config or SimulatorConfig()
-    path = Path(data_dir).resolve()
-    manifest = path / "manifest.csv"
-    stamp = manifest.stat().st_mtime_ns if manifest.exists() else 0
-    state = SimulatorState(config, _district(path, stamp), config.token, _random=random.Random(config.seed))
+    watch = FolderWatch(Path(data_dir))
+    district = _district(watch.folder, watch.signature)
+    clock = provider_clock(config.now, district)
+    state = SimulatorState(
+        config,
+        district,
+        config.token,
+        watch,
+        ChangingDistrict(district, clock),
+        clock,
+        _random=random.Random(config.seed),
+    )
     routes = [Route("/healthz", _healthz, methods=["GET"])]
     routes += [
         Route(_PREFIX + pattern, _endpoint(state, handler), methods=["GET"]) for pattern, handler in _ROUTES
@@ -159,10 +202,29 @@ def create_simulator(data_dir: Path, config: SimulatorConfig | None = None) -> S
 
 
 @functools.lru_cache(maxsize=8)
-def _district(path: Path, stamp: int) -> CanvasDistrict:
+def _district(path: Path, signature: FolderSignature) -> CanvasDistrict:
     # Shared by simulators over the same files (tests start many): never
-    # changed after loading. ``stamp`` makes a rewritten set load again.
+    # changed after loading (stamps go on later reads). ``signature`` makes a
+    # rewritten set load again.
     return load_district(path)
+
+
+def _refresh(state: SimulatorState) -> None:
+    """Serve the files as they are now: re-read them when one changed (keeping
+    the ids of what was read before) and stamp what changed. Cheap when nothing
+    did: one ``stat`` per file."""
+    before = state.watch.signature
+    if not state.watch.changed():
+        return
+    try:
+        fresh = load_district(state.watch.folder, previous=state.changes.served)
+    except Exception:
+        state.watch.signature = before  # half-written files: read them again next time
+        raise
+    state.changes.update(fresh)
+    state.district = state.changes.served
+    state._users_by_type.clear()
+    state.reloads += 1
 
 
 async def _healthz(request: Request) -> Response:
@@ -178,6 +240,18 @@ def _faulty(state: SimulatorState, request: Request) -> bool:
 
 
 def _endpoint(state: SimulatorState, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    answer = _answering(state, handler)
+
+    async def endpoint(request: Request) -> Response:
+        response = await answer(request)
+        # As any web server: the adapter's change feed reads the instance's clock here.
+        response.headers["Date"] = email.utils.format_datetime(state.clock().astimezone(dt.UTC), usegmt=True)
+        return response
+
+    return endpoint
+
+
+def _answering(state: SimulatorState, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         config = state.config
         state.requests += 1
@@ -211,6 +285,7 @@ def _endpoint(state: SimulatorState, handler: Handler) -> Callable[[Request], Aw
             return JSONResponse(
                 {"errors": [{"message": "simulated failure"}]}, status_code=config.error_status, headers=meter
             )
+        _refresh(state)
         answer = handler(request, state)
         if isinstance(answer, Response):
             answer.headers.update(meter)
@@ -465,14 +540,12 @@ def list_course_users(request: Request, state: SimulatorState) -> Answer:
     return users
 
 
-def list_assignments(request: Request, state: SimulatorState) -> Answer:
-    course = _find(state, "course", request.path_params["course"])
-    if course is None:
-        return _not_found()
+def _assignments(request: Request, assignments: Sequence[Json]) -> list[Json]:
+    """Assignments as the API writes them: ``assignment_ids[]`` kept, overrides only when included."""
     wanted = {_int(a, -1) for a in _list(request, "assignment_ids[]")}
     overrides = "overrides" in _includes(request)
     found = []
-    for assignment in state.district.assignments[course["id"]]:
+    for assignment in assignments:
         if wanted and assignment["id"] not in wanted:
             continue
         out = dict(assignment)
@@ -482,23 +555,76 @@ def list_assignments(request: Request, state: SimulatorState) -> Answer:
     return found
 
 
-def list_assignment_groups(request: Request, state: SimulatorState) -> Answer:
+def list_assignments(request: Request, state: SimulatorState) -> Answer:
     course = _find(state, "course", request.path_params["course"])
-    return list(state.district.groups[course["id"]]) if course is not None else _not_found()
+    if course is None:
+        return _not_found()
+    return _assignments(request, state.district.assignments[course["id"]])
 
 
-def _submissions(request: Request, state: SimulatorState, section_ids: Sequence[int]) -> Listing:
+def list_assignment_groups(request: Request, state: SimulatorState) -> Answer:
+    """The course's assignment groups; with ``include[]=assignments``, each with its
+    assignments (``include[]=overrides`` and ``assignment_ids[]`` as for the assignments list)."""
+    course = _find(state, "course", request.path_params["course"])
+    if course is None:
+        return _not_found()
+    groups = state.district.groups[course["id"]]
+    if "assignments" not in _includes(request):
+        return list(groups)
+    assignments = state.district.assignments[course["id"]]
+    return [
+        {
+            **group,
+            "assignments": _assignments(
+                request, [a for a in assignments if a["assignment_group_id"] == group["id"]]
+            ),
+        }
+        for group in groups
+    ]
+
+
+def _since(request: Request, name: str) -> dt.datetime | Response | None:
+    """A ``submitted_since`` / ``graded_since`` time; a 400 as Canvas words it when malformed."""
+    value = request.query_params.get(name)
+    if not value:
+        return None
+    moment = None
+    if _ISO8601.match(value):
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            moment = None
+    if moment is None:
+        return JSONResponse({"errors": {name: f"Invalid datetime for {name}"}}, status_code=400)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+def _after(moment: dt.datetime | None, bound: dt.datetime | None) -> bool:
+    return bound is None or (moment is not None and moment > bound)
+
+
+def _submissions(request: Request, state: SimulatorState, section_ids: Sequence[int]) -> Answer:
     students = _list(request, "student_ids[]")
     everyone = not students or "all" in students
     wanted_students = {_int(s, -1) for s in students}
     wanted_assignments = {_int(a, -1) for a in _list(request, "assignment_ids[]")}
     comments = "submission_comments" in _includes(request)
+    submitted_since, graded_since = _since(request, "submitted_since"), _since(request, "graded_since")
+    if isinstance(submitted_since, Response):
+        return submitted_since
+    if isinstance(graded_since, Response):
+        return graded_since
     found = []
     for section_id in section_ids:
         for submission in state.district.section_submissions[section_id]:
             if not everyone and submission.user_id not in wanted_students:
                 continue
             if wanted_assignments and submission.assignment["id"] not in wanted_assignments:
+                continue
+            # Canvas: "submitted_at > ?" and "graded_at > ?", so never-handed-in or ungraded work is left out.
+            if not _after(submitted_at(submission), submitted_since):
+                continue
+            if not _after(graded_at(submission), graded_since):
                 continue
             found.append(submission)
     return Listing(found, lambda result: submission_json(result, comments))

@@ -12,8 +12,10 @@ Vendor ids are Clever's 24-hex ids (stable, unlike ``sis_id`` or e-mail);
 an enrollment's is ``<section id>:<role>:<user id>``. A person's
 ``identifier`` is the SIS id (``sis_id``; ``identifier = "state_id"`` for
 the state id), the key the identity map matches a OneRoster ``sourcedId``
-on. ``adapters.clever.simulator`` serves a generated district in the same
-API, for the demo and the tests (``homeroom simulate clever``).
+on. It is also a ``hub.sdk.ChangeFeed`` over Clever's Events API, so a
+mirrored source follows ``/events`` between full reads.
+``adapters.clever.simulator`` serves a generated district in the same API,
+events included, for the demo and the tests (``homeroom simulate clever``).
 """
 
 from adapters.clever.adapter import CleverAdapter, capabilities

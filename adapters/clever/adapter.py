@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 
 from adapters.clever import _mapping as m
 from adapters.clever import _values as v
 from adapters.clever._cursor import Position
-from adapters.clever._reader import CleverReader
+from adapters.clever._events import RECORD_TYPES, SHAPES, Folded, Mark, parse_events
+from adapters.clever._reader import BodyLinkPaging, CleverReader, data_items
 from adapters.clever._routes import FILTERS, ROUTES, Route, Shape, Stream, claims
 from adapters.clever.config import CleverConfig
 from hub.sdk import (
+    BadVendorData,
     Capabilities,
+    Changes,
     Entity,
     EntitySupport,
     FetchRequest,
@@ -27,11 +32,20 @@ from hub.sdk import (
     SourceAuthFailed,
     Student,
     UnsupportedRequest,
+    fetch_every_page,
     matches,
 )
-from hub.sdk.http import BearerToken, Timing, VendorClient
+from hub.sdk.http import BearerToken, RequestRejected, Timing, VendorClient
 
 __all__ = ["CleverAdapter", "capabilities"]
+
+log = logging.getLogger("homeroom.sources.clever")
+
+_EVENT_PAGES = 20
+"""Pages of events one delta reads at most. A longer backlog (a district's SIS
+re-synced) costs about as many requests as reading the entity in full, and a
+delta must end within ``total_timeout``: past it the feed answers
+``complete=False`` and the full read that follows starts after the backlog."""
 
 _PERSON = frozenset({"given_name", "family_name", "middle_name", "email", "username", "identifier"})
 _FIELDS: dict[Entity, frozenset[str]] = {
@@ -117,6 +131,8 @@ class CleverAdapter:
     - Errors: 401 is ``SourceAuthFailed`` naming the token's variable or
       file; 429 waits until ``X-RateLimit-Reset`` (a Unix time: the toolkit
       reads it as such); ``{"message"}`` bodies are summarised without values.
+    - Changes: a ``hub.sdk.ChangeFeed`` over Clever's Events API (see
+      :meth:`changes` and :mod:`adapters.clever._events`).
     """
 
     def __init__(
@@ -331,6 +347,143 @@ class CleverAdapter:
         if ids is not None and row.vendor_id not in ids:
             return False
         return matches(row, request.filters)
+
+    # -- change feed -------------------------------------------------------------
+
+    async def changes(self, entity: Entity, since: str | None, fields: frozenset[str]) -> Changes:
+        """What changed in ``entity`` after the watermark ``since`` (see ``hub.sdk.ChangeFeed``),
+        from Clever's Events API; every entity Clever serves has events.
+
+        - ``since`` is ``None``: the newest event's id, where the feed starts
+          (one request, ``/events?ending_before=last&limit=1``). With no
+          event yet, ``start@<now>``: the feed then starts at its first event
+          (every one is newer than the read that follows), as long as that
+          is within Clever's 30 days. A district whose token may not read
+          events (4xx) has no feed: ``complete=False``.
+        - ``since`` given: ``/events?starting_after=<id>&record_type=...``
+          (``users`` for people, ``sections`` for sections and enrollments,
+          ``districts`` and ``schools`` for organisations, ...) page by page
+          along ``links`` rel ``next``. Each event's object becomes records
+          exactly as :meth:`fetch` builds them (see ``_events.Folded``:
+          ``*.deleted``, and records no longer built from an updated object,
+          are ``deleted``). With ``guardian_ids`` asked for, changed students'
+          contacts are read as :meth:`fetch` reads them, and students whose
+          contacts changed are read again by id. The watermark is the last
+          event id read (``None``: nothing new).
+        - ``complete=False`` (the hub reads in full): Clever no longer knows
+          the event (404: past its 30 days), a ``start@`` mark older than
+          that, an unreadable watermark or event, more than ``_EVENT_PAGES``
+          pages of events, or an update that does not say what it changed
+          where removals depend on it (a section's members, a contact's
+          students).
+        """
+        request = FetchRequest(entity=entity, fields=frozenset(fields))
+        self._check(request)
+        if since is None:
+            async with self._client.deadline():
+                return await self._position()
+        mark = Mark.decode(since)
+        if mark is None or mark.expired(self._now()):
+            return Changes(complete=False)
+        async with self._client.deadline():
+            return await self._delta(request, mark)
+
+    @property
+    def _events_path(self) -> str:
+        return f"{self.config.api_path}/events"
+
+    def _now(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self._client.timing.wall(), dt.UTC)
+
+    async def _position(self) -> Changes:
+        """Where a feed starts: the newest event, or the beginning as of now."""
+        started = self._now()  # before the request: an event made meanwhile is newer
+        try:
+            payload, _ = await self._client.get_json(self._events_path, {"ending_before": "last", "limit": 1})
+        except (RequestRejected, SourceAuthFailed) as exc:
+            # Events are opt-in and Secure Sync only: without them, full reads (which
+            # fail on their own if the token is bad).
+            log.warning("source %s: no change feed (%s); reading in full", self.name, exc.reason)
+            return Changes(complete=False)
+        try:
+            items = data_items(payload)
+        except (KeyError, TypeError):
+            raise BadVendorData(
+                self.name, f"{self._events_path} answered a body without a data list"
+            ) from None
+        if not items:
+            return Changes(watermark=Mark(started=started).encode())
+        newest = m.unwrap(items[-1])  # only its id matters, whatever its type
+        event_id = v.text(newest.get("id")) if newest is not None else None
+        return Changes(watermark=event_id) if event_id else Changes(complete=False)
+
+    async def _delta(self, request: FetchRequest, mark: Mark) -> Changes:
+        kinds = RECORD_TYPES[request.entity]
+        query: list[tuple[str, str | int]] = [("limit", self.config.page_size)]
+        query.extend(("record_type", kind) for kind in kinds)
+        if mark.after is not None:
+            query.append(("starting_after", mark.after))
+        folded = self._folded(request)
+        last: str | None = None
+        paging = BodyLinkPaging(size_param=None, missing_ok=True)
+        first = f"{self._events_path}?{urlencode(query)}"
+        read = 0
+        try:
+            async for page in paging.pages(self._client, self._events_path, resume=first):
+                if page.payload is None:  # 404: Clever no longer knows the event (30 days)
+                    log.info("source %s: the event feed expired; reading in full", self.name)
+                    return Changes(complete=False)
+                events, skipped = parse_events(page.items, self.name)
+                if skipped:
+                    return Changes(complete=False)
+                for event in events:
+                    last = event.id
+                    if event.record_type in kinds:  # a looser server may send others
+                        folded.take(event)
+                read += 1
+                if page.next is not None and read >= _EVENT_PAGES:
+                    log.info("source %s: over %d pages of events; reading in full", self.name, read)
+                    return Changes(complete=False)
+        except RequestRejected as exc:
+            log.info("source %s: the event feed refused (%s); reading in full", self.name, exc.reason)
+            return Changes(complete=False)
+        if not folded.complete:
+            return Changes(complete=False)
+        records = await self._joined(request, folded)
+        return Changes(
+            records=[_project(record, request.fields) for record in records],
+            deleted=list(folded.deleted),
+            watermark=last,
+        )
+
+    def _folded(self, request: FetchRequest) -> Folded:
+        entity = request.entity
+
+        def build(kind: str, obj: m.Json) -> Sequence[Record]:
+            return self._builders[(entity, SHAPES[kind])](obj)
+
+        linked = None
+        if entity is Entity.STUDENT and "guardian_ids" in request.fields:
+            linked = self._students_linked
+        return Folded(build, per_object=entity is not Entity.ENROLLMENT, linked=linked)
+
+    def _students_linked(self, kind: str, obj: m.Json) -> Iterable[str]:
+        """The students a contact is a guardian of: their ``guardian_ids`` hold it."""
+        found = m.guardian(obj, self._options) if kind == "users" else None
+        return found.student_ids if found is not None else ()
+
+    async def _joined(self, request: FetchRequest, folded: Folded) -> list[Record]:
+        """The changed records with their joins: students' ``guardian_ids`` read now,
+        and students whose contacts changed read again."""
+        rows = list(folded.records.values())
+        if folded.linked is None:  # no guardian_ids asked for: nothing is joined
+            return rows
+        await self._fill_guardians(rows, _Contacts(few=True))
+        others = sorted(folded.touched - folded.records.keys() - folded.deleted.keys())
+        if others:
+            again = FetchRequest(entity=request.entity, fields=request.fields, ids=tuple(others))
+            rows.extend(await fetch_every_page(self.fetch, again))
+        return rows
 
     # -- guardians of students ---------------------------------------------------
 

@@ -19,6 +19,15 @@ serving the OneRoster CSV set in ``data_dir`` the way Clever would (see
   window ends), as Clever does with 1,200 per minute.
 - Faults: added latency, a share of ``error_status`` answers, a share of
   bodies cut short, optionally only under ``fault_paths``.
+- Changes: each data request first checks the CSV folder (one ``stat`` per
+  file); when a file changed it is read again and the differences are served
+  from then on, with new ``last_modified`` stamps, and told as events
+  (:mod:`adapters.clever._sim_changes`) at ``/events``: ``limit``,
+  ``starting_after`` / ``ending_before`` (``ending_before=last`` is the end
+  of the feed, so ``?ending_before=last&limit=1`` is the newest event),
+  ``record_type`` (repeatable: ``users``, ``sections``, ...) and ``school``;
+  an id no longer kept (older than ``event_retention``) is 404. And
+  ``/events/{id}``.
 
 ``app.state.simulator`` (a :class:`SimulatorState`) counts requests and
 holds the config, which tests may replace while the app runs.
@@ -45,7 +54,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from adapters.clever._sim_changes import RECORD_TYPES, RETENTION, EventLog
 from adapters.clever._sim_data import CleverDistrict, load_district
+from hub.sdk import FolderSignature, FolderWatch
 
 __all__ = ["SimulatorConfig", "SimulatorState", "create_simulator"]
 
@@ -71,7 +82,9 @@ class SimulatorConfig:
     - ``truncate_rate``: that share of answers is cut to half its body.
     - ``fault_paths``: faults apply only under these path prefixes; empty: everywhere.
     - ``today``: the day rosters are taken on (default: the district's own).
-    - ``wall_clock``: Unix time, for the rate window (tests pass a fixed one).
+    - ``wall_clock``: Unix time, for the rate window and the events' times
+      (tests pass a fixed one).
+    - ``event_retention``: seconds an event is kept (Clever: 30 days).
     """
 
     api_version: str = "v3.0"
@@ -88,14 +101,21 @@ class SimulatorConfig:
     fault_paths: tuple[str, ...] = ()
     today: dt.date | None = None
     wall_clock: Callable[[], float] = time.time
+    event_retention: float = RETENTION
 
 
 @dataclass
 class SimulatorState:
-    """What the simulator saw, and the config in force (replaceable by tests)."""
+    """What the simulator saw, and the config in force (replaceable by tests).
+
+    ``district`` is what is served now; ``events`` the change log behind it
+    (``None`` for a state built by hand: then the folder is not watched).
+    """
 
     config: SimulatorConfig
     district: CleverDistrict
+    events: EventLog | None = None
+    watch: FolderWatch | None = None
     data_requests: int = 0
     throttled: int = 0
     paths: list[str] = field(default_factory=list)
@@ -113,26 +133,46 @@ def create_simulator(data_dir: Path, config: SimulatorConfig | None = None) -> S
     config = config or SimulatorConfig()
     if config.api_version not in ("v3.0", "v3.1"):
         raise ValueError(f"unknown Clever API version {config.api_version!r}")
-    path = Path(data_dir).resolve()
-    manifest = path / "manifest.csv"
-    stamp = manifest.stat().st_mtime_ns if manifest.exists() else 0
-    district = _district(path, stamp, config.api_version, config.today)
-    state = SimulatorState(config, district, _random=random.Random(config.seed))
+    watch = FolderWatch(Path(data_dir))
+    district = _district(watch.folder, watch.signature, config.api_version, config.today)
+    state = SimulatorState(config, district, watch=watch, _random=random.Random(config.seed))
+    state.events = EventLog(
+        district,
+        clock=lambda: dt.datetime.fromtimestamp(state.config.wall_clock(), dt.UTC),
+        retention=config.event_retention,
+    )
     prefix = f"/{config.api_version}"
     routes = [Route("/healthz", _healthz, methods=["GET"])]
     for route, finder, single, collection in _ENDPOINTS:
         handler = _one(state, finder) if single else _list(state, finder, collection)
         routes.append(Route(prefix + route, handler, methods=["GET"]))
+    routes.append(Route(prefix + "/events", _events(state), methods=["GET"]))
+    routes.append(Route(prefix + "/events/{id}", _event(state), methods=["GET"]))
     app = Starlette(routes=routes)
     app.state.simulator = state
     return app
 
 
 @functools.lru_cache(maxsize=8)
-def _district(path: Path, stamp: int, version: str, today: dt.date | None) -> CleverDistrict:
+def _district(path: Path, signature: FolderSignature, version: str, today: dt.date | None) -> CleverDistrict:
     # Shared by simulators over the same files (tests start many): the objects
-    # are never changed after loading. ``stamp`` makes a rewritten set reload.
+    # are never changed after loading (stamps go on copies). ``signature``
+    # makes a rewritten set reload.
     return load_district(path, version, today)
+
+
+def _refresh(state: SimulatorState) -> None:
+    """Serve the files as they are now: re-read them when any changed (telling
+    the differences as events), and forget events past their retention.
+    Cheap when nothing changed: a ``stat`` per file."""
+    events, watch = state.events, state.watch
+    if events is None or watch is None:
+        return
+    if watch.changed():
+        config = state.config
+        events.update(_district(watch.folder, watch.signature, config.api_version, config.today))
+        state.district = events.served
+    events.expire()
 
 
 async def _healthz(request: Request) -> Response:
@@ -268,13 +308,15 @@ def _faulty(state: SimulatorState, request: Request) -> bool:
 
 
 async def _gate(state: SimulatorState, request: Request) -> Response | None:
-    """Counting, auth, rate limit and injected faults before a data request is answered."""
+    """Counting, auth, rate limit and injected faults before a data request is
+    answered, and the folder's changes taken in."""
     config = state.config
     state.data_requests += 1
     state.paths.append(request.url.path)
     state.queries.append(dict(request.query_params))
     if not _authorised(state, request):
         return _message(401, "invalid or missing bearer token")
+    _refresh(state)
     throttled = _throttled(state)
     if throttled is not None:
         return throttled
@@ -328,31 +370,85 @@ def _list(state: SimulatorState, finder: Finder, collection: str) -> Any:
             if role not in _ROLES:
                 return _message(400, "role must be one of contact, district_admin, staff, student, teacher")
             found = [obj for obj in found if role in obj.get("roles", {})]
-        text = query.get("limit", "")
-        if text and not text.isdigit():
-            return _message(400, "limit must be a positive integer")
-        limit = int(text) if text else state.config.default_limit
-        if limit > state.config.max_limit:
-            return _message(413, f"limit must be at most {state.config.max_limit}")
-        limit = max(limit, 1)
-        after, before = query.get("starting_after"), query.get("ending_before")
-        window = [obj for obj in found if not after or obj["id"] > after]
-        if before:
-            window = [obj for obj in window if obj["id"] < before][-limit:]
-        window = window[:limit]
-        links = [{"rel": "self", "uri": _link(request, {})}]
-        if window and found[-1]["id"] > window[-1]["id"]:  # lists are in id order
-            links.append({"rel": "next", "uri": _link(request, {"starting_after": window[-1]["id"]})})
-        if (after or before) and window:
-            links.append({"rel": "prev", "uri": _link(request, {"ending_before": window[0]["id"]})})
+        limit = _limit(state, request)
+        if isinstance(limit, Response):
+            return limit
+        window, links = _window(request, found, limit)
         data = [{"data": obj, "uri": uri + str(obj["id"])} for obj in window]
         return _answer(state, request, {"data": data, "links": links})
 
     return handle
 
 
+def _limit(state: SimulatorState, request: Request) -> int | Response:
+    """The page size asked for, or the refusal of a bad one."""
+    text = request.query_params.get("limit", "")
+    if text and not text.isdigit():
+        return _message(400, "limit must be a positive integer")
+    limit = int(text) if text else state.config.default_limit
+    if limit > state.config.max_limit:
+        return _message(413, f"limit must be at most {state.config.max_limit}")
+    return max(limit, 1)
+
+
+def _window(request: Request, found: list[Json], limit: int) -> tuple[list[Json], list[Json]]:
+    """The page of ``found`` (in id order) that ``starting_after`` / ``ending_before``
+    and ``limit`` select, and its ``links``. ``ending_before=last`` is the end."""
+    query = request.query_params
+    after, before = query.get("starting_after"), query.get("ending_before")
+    window = [obj for obj in found if not after or obj["id"] > after]
+    if before:
+        window = [obj for obj in window if before == "last" or obj["id"] < before][-limit:]
+    window = window[:limit]
+    links = [{"rel": "self", "uri": _link(request, {})}]
+    if window and found[-1]["id"] > window[-1]["id"]:  # lists are in id order
+        links.append({"rel": "next", "uri": _link(request, {"starting_after": window[-1]["id"]})})
+    if (after or before) and window:
+        links.append({"rel": "prev", "uri": _link(request, {"ending_before": window[0]["id"]})})
+    return window, links
+
+
+def _events(state: SimulatorState) -> Any:
+    async def handle(request: Request) -> Response:
+        refused = await _gate(state, request)
+        if refused is not None:
+            return refused
+        log = state.events
+        query = request.query_params
+        kinds = query.getlist("record_type")
+        if set(kinds) - set(RECORD_TYPES):
+            return _message(400, f"record_type must be among {', '.join(RECORD_TYPES)}")
+        limit = _limit(state, request)
+        if isinstance(limit, Response):
+            return limit
+        marks = (query.get("starting_after"), query.get("ending_before"))
+        if any(mark and mark != "last" and (log is None or not log.known(mark)) for mark in marks):
+            # Past the retention (or never one): the client must read in full again.
+            return _message(404, "event not found (events are kept for 30 days)")
+        found = log.select(kinds, query.get("school") or None) if log is not None else []
+        window, links = _window(request, found, limit)
+        return _answer(state, request, {"data": [{"data": event} for event in window], "links": links})
+
+    return handle
+
+
+def _event(state: SimulatorState) -> Any:
+    async def handle(request: Request) -> Response:
+        refused = await _gate(state, request)
+        if refused is not None:
+            return refused
+        found = state.events.find(request.path_params["id"]) if state.events is not None else None
+        if found is None:
+            return _message(404, "Resource not found")
+        return _answer(state, request, {"data": found, "links": [{"rel": "self", "uri": request.url.path}]})
+
+    return handle
+
+
 def _link(request: Request, changes: dict[str, str]) -> str:
-    """This request's path and query with ``changes`` (relative, as Clever's links are)."""
-    query = {k: v for k, v in request.query_params.items() if k not in ("starting_after", "ending_before")}
-    query.update(changes)
+    """This request's path and query with ``changes`` (relative, as Clever's links
+    are); repeated parameters (``record_type``) are kept."""
+    moved = ("starting_after", "ending_before")
+    query = [(k, v) for k, v in request.query_params.multi_items() if k not in moved]
+    query.extend(changes.items())
     return f"{request.url.path}?{urlencode(query)}" if query else request.url.path

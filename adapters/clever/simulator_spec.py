@@ -90,7 +90,10 @@ SIMULATOR = SimulatorSpec(
     create=create,
     source_table=source_table,
     environment=environment,
-    summary="Clever Data API v3.0/v3.1: district-app bearer token, links rel=next paging, 429 with reset",
+    summary=(
+        "Clever Data API v3.0/v3.1: district-app bearer token, links rel=next paging, 429 with reset, "
+        "/events of the folder's changes"
+    ),
     options={
         "api_version": "v3.0 (the default) or v3.1 (adds IEP/504/FRL flags and preferred names)",
         "latency": "seconds added to every data request (default 0)",

@@ -10,7 +10,7 @@ Registered under the ``homeroom.adapters`` entry point as ``google-classroom``::
 ``adapters.google_classroom.simulator`` serves a generated district in the
 same API, for the demo and the tests. Mapping decisions are listed in
 ``_mapping``, the calls each question costs in ``_collect``, the id
-conventions in ``_ids``.
+conventions in ``_ids``, the change feed (course work only) in ``_feed``.
 """
 
 from adapters.google_classroom.adapter import CAPABILITIES, GoogleClassroomAdapter

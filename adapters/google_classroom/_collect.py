@@ -298,10 +298,13 @@ class Collector:
             return await self._enrollments(course_id, course.get("ownerId"))
         if entity is Entity.ASSIGNMENT:
             path = f"v1/courses/{segment(course_id)}/courseWork"
-            paths = _paths(_WORK, self.attributes, "id", "courseId")
-            works = await self.reader.list(path, "courseWork", paths, self.budget, skippable=True)
+            works = await self.reader.list(path, "courseWork", self.work_paths(), self.budget, skippable=True)
             return [r for r in map(m.assignment, works) if r]
         return await self._scores(course_id)
+
+    def work_paths(self, *more: str) -> list[str]:
+        """The ``CourseWork`` paths the request's attributes need (and ``more``)."""
+        return _paths(_WORK, self.attributes, "id", "courseId", *more)
 
     async def _all_of_courses(self) -> list[Record]:
         courses = await self.courses_to_read()

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import AsyncGenerator, Callable, Coroutine, Iterable, Sequence
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from adapters.google_classroom._fields import build_mask, object_mask
-from hub.sdk import LoadReport, RowProblem, SourceAuthFailed, SourceError, UnsupportedRequest
-from hub.sdk.http import PageTokenPaging, QueryParams, RequestRejected, VendorClient
+from hub.sdk import BadVendorData, LoadReport, RowProblem, SourceAuthFailed, SourceError, UnsupportedRequest
+from hub.sdk.http import Page, PageTokenPaging, QueryParams, RequestRejected, VendorClient
 
 __all__ = ["API_DISABLED", "ClassroomReader", "Json", "Notes", "ScanBudget", "each", "segment"]
 
@@ -141,22 +141,66 @@ class ClassroomReader:
                 budget.spend(len(page.items))
                 found.extend(item for item in page.items if isinstance(item, dict))
         except SourceError as exc:
-            if not skippable or not self._skip(path, exc):
+            if not skippable or not self.skipped(path, exc):
                 raise
             return []
         return found
+
+    async def pages(
+        self,
+        path: str,
+        key: str,
+        paths: Iterable[str],
+        budget: ScanBudget,
+        params: Sequence[tuple[str, str | int]] = (),
+        *,
+        page_size: int | None = None,
+    ) -> AsyncGenerator[Page, None]:
+        """The pages of a list method one by one, for a reader that may stop early
+        (close the iterator, e.g. with ``contextlib.aclosing``). Errors are raised
+        as they come; :meth:`skipped` tells which ones skip the list.
+
+        ``params`` may name a parameter more than once (``courseWorkStates``
+        twice), which the client's ``QueryParams`` mapping cannot: the whole
+        query is therefore encoded here and sent as part of the path. Each
+        page repeats it with only ``pageToken`` added, as Google requires.
+        """
+        size = page_size or self.client.config.page_size
+        query = [*params, ("fields", build_mask(key, paths)), ("pageSize", size)]
+        items_of = _items_of(key)
+        token = ""
+        seen: set[str] = set()
+        while True:
+            asked = [*query, ("pageToken", token)] if token else query
+            payload, headers = await self.client.get_json(f"{path}?{urlencode(asked)}")
+            try:
+                items = items_of(payload)
+            except TypeError:
+                raise BadVendorData(self.name, f"{path} answered a body without the expected list") from None
+            budget.spend(len(items))
+            seen.add(token)
+            following = payload.get("nextPageToken") if isinstance(payload, dict) else None
+            following = following if isinstance(following, str) and following else None
+            if following is not None and following in seen:
+                raise BadVendorData(self.name, f"{path}: the next page token repeats a page already read")
+            yield Page(items, payload, headers, None, token, following)
+            if following is None:
+                return
+            token = following
 
     async def get(self, path: str, paths: Iterable[str], *, skippable: bool = True) -> Json | None:
         """One object (``None`` when absent or skipped)."""
         try:
             body, _ = await self.client.get_json(path, {"fields": object_mask(paths)}, missing_ok=True)
         except SourceError as exc:
-            if not skippable or not self._skip(path, exc):
+            if not skippable or not self.skipped(path, exc):
                 raise
             return None
         return body if isinstance(body, dict) else None
 
-    def _skip(self, path: str, exc: SourceError) -> bool:
+    def skipped(self, path: str, exc: SourceError) -> bool:
+        """Whether ``exc``, raised reading ``path``, skips that item (noted in the
+        report: ``ClassroomApiDisabled`` or 404) rather than failing the question."""
         where = path.removeprefix("v1/")
         if isinstance(exc, SourceAuthFailed) and API_DISABLED in exc.reason:
             reason = f"{API_DISABLED}: Classroom data access is off for this user or course owner"

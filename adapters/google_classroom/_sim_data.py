@@ -92,12 +92,23 @@ def _active(row: dict[str, str]) -> bool:
 
 
 class _Ids:
-    """Numeric ids from sourcedIds: stable, distinct, never equal to a sourcedId."""
+    """Numeric ids from sourcedIds: stable, distinct, never equal to a sourcedId.
+    Asking again for the same kind and key gives the same id (a grade category
+    is named by every work in it), so ids do not depend on the order rows come in."""
 
     def __init__(self) -> None:
         self._taken: set[str] = set()
+        self._made: dict[tuple[str, str], str] = {}
 
     def make(self, kind: str, sourced_id: str, digits: int, prefix: str = "") -> str:
+        made = self._made.get((kind, sourced_id))
+        if made is not None:
+            return made
+        made = self._new(kind, sourced_id, digits, prefix)
+        self._made[(kind, sourced_id)] = made
+        return made
+
+    def _new(self, kind: str, sourced_id: str, digits: int, prefix: str) -> str:
         seed = 0
         while True:
             digest = hashlib.sha256(f"{kind}:{sourced_id}:{seed}".encode()).hexdigest()
@@ -279,7 +290,8 @@ def _course_work(data_dir: Path, district: ClassroomDistrict, ids: _Ids) -> None
         category = categories.get(row.get("categorySourcedId", ""))
         if category:
             grade_category: Json = {
-                "id": ids.make("category", category["sourcedId"], 10),
+                # Classroom's grade categories belong to a course's gradebook settings.
+                "id": ids.make("category", f"{course_id}/{category['sourcedId']}", 10),
                 "name": category["title"],
             }
             weight = _number(category.get("weight", ""))

@@ -5,9 +5,18 @@ serving the CSV set in ``data_dir`` (see ``_sim_data`` for the translation):
 
 - ``GET /v1/courses`` (``courseStates``, ``studentId``, ``teacherId``),
   ``/v1/courses/{id}``, ``/v1/courses/{id}/students``, ``/teachers``, ``/aliases``,
-  ``/courseWork`` (``courseWorkStates``), ``/courseWork/{id|-}/studentSubmissions``
-  (``userId``, ``states``, ``late``) and ``/v1/userProfiles/{id|-}/guardians``.
+  ``/courseWork`` (``courseWorkStates``, repeatable; ``orderBy`` on ``updateTime``
+  and ``dueDate``, ``updateTime desc`` when unset, as Classroom documents),
+  ``/courseWork/{id|-}/studentSubmissions`` (``userId``, ``states``, ``late``;
+  no ordering: ``orderBy`` there answers 400, as Google does for a parameter
+  a method does not have) and ``/v1/userProfiles/{id|-}/guardians``.
   Users may be named by id or e-mail address.
+- Changes over time: every data request first checks the CSV folder
+  (:class:`hub.sdk.FolderWatch`, a ``stat`` per file); when a file changed
+  the folder is read again and what changed is stamped with a new
+  ``updateTime`` (courses, course work, submissions; see ``_sim_changes``).
+  Course work gone from the files is listed with ``state: DELETED`` under
+  ``courseWorkStates=DELETED`` for ``keep_deleted`` seconds.
 - Paging: ``pageSize`` (30 for rosters when unset, at most ``max_page_size``)
   and opaque ``pageToken`` / ``nextPageToken`` bound to the rest of the
   request (changing it answers 400, as Google does).
@@ -31,6 +40,7 @@ import asyncio
 import base64
 import binascii
 import collections
+import datetime as dt
 import functools
 import hashlib
 import hmac
@@ -50,7 +60,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.google_classroom._fields import FieldMaskError, parse_mask, prune
+from adapters.google_classroom._sim_changes import ChangingClassroom
 from adapters.google_classroom._sim_data import ClassroomDistrict, load_district
+from hub.sdk import FolderSignature, FolderWatch
 
 __all__ = ["SimulatorConfig", "SimulatorState", "create_simulator"]
 
@@ -71,6 +83,12 @@ _STATUS = {
 }
 _COURSE_STATES = frozenset({"ACTIVE", "ARCHIVED", "PROVISIONED", "DECLINED", "SUSPENDED"})
 _SUBMISSION_STATES = frozenset({"NEW", "CREATED", "TURNED_IN", "RETURNED", "RECLAIMED_BY_STUDENT"})
+_WORK_STATES = frozenset({"PUBLISHED", "DRAFT", "DELETED"})
+_WORK_ORDER = "updateTime desc"  # courseWork.list's documented default
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -90,6 +108,8 @@ class SimulatorConfig:
       ``seed`` / ``fault_paths``: injected faults (on paths containing one of
       ``fault_paths``, or every data path when it is empty).
     - ``clock``: seconds for the rate limit (tests pass a fake one).
+    - ``keep_deleted``: seconds deleted course work stays listed as ``DELETED``.
+    - ``now``: the wall clock of ``updateTime`` stamps and of ``keep_deleted``.
     """
 
     token: str | None = "homeroom-sim-token"
@@ -109,20 +129,27 @@ class SimulatorConfig:
     seed: int = 0
     fault_paths: tuple[str, ...] = ()
     clock: Callable[[], float] = time.monotonic
+    keep_deleted: float = 86_400.0
+    now: Callable[[], dt.datetime] = _utc_now
 
 
 @dataclass
 class SimulatorState:
-    """What the simulator saw; tokens it issued."""
+    """What the simulator saw; tokens it issued; the district it serves now
+    (``district``, stamped by ``changes``) and how often it re-read the
+    folder (``reloads``)."""
 
     config: SimulatorConfig
     district: ClassroomDistrict
+    changes: ChangingClassroom
+    watch: FolderWatch
     disabled_user: str | None = None
     disabled_courses: frozenset[str] = frozenset()
     data_requests: int = 0
     throttled: int = 0
     paths: list[str] = field(default_factory=list)
     queries: list[list[tuple[str, str]]] = field(default_factory=list)
+    reloads: int = 0
     _tokens: dict[str, float] = field(default_factory=dict)
     _recent: collections.deque[float] = field(default_factory=collections.deque)
     _random: random.Random = field(default_factory=random.Random)
@@ -163,15 +190,10 @@ def _not_found() -> JSONResponse:
 def create_simulator(data_dir: Path, config: SimulatorConfig | None = None) -> Starlette:
     """The simulated Classroom over the OneRoster CSV set in ``data_dir``."""
     config = config or SimulatorConfig()
-    path = Path(data_dir).resolve()
-    manifest = path / "manifest.csv"
-    district = _district(path, manifest.stat().st_mtime_ns if manifest.exists() else 0)
-    state = SimulatorState(config, district, _random=random.Random(config.seed))
-    if config.api_disabled_user:
-        state.disabled_user = district.user(config.api_disabled_user)
-    state.disabled_courses = frozenset(
-        found for key in config.api_disabled_courses if (found := district.course(key))
-    )
+    watch = FolderWatch(Path(data_dir))
+    district = _district(watch.folder, watch.signature)
+    changes = ChangingClassroom(district, keep_deleted=config.keep_deleted, clock=config.now)
+    state = SimulatorState(config, changes.served, changes, watch, _random=random.Random(config.seed))
     api = _Api(state)
     routes = [
         Route("/healthz", _healthz, methods=["GET"]),
@@ -195,9 +217,9 @@ def create_simulator(data_dir: Path, config: SimulatorConfig | None = None) -> S
 
 
 @functools.lru_cache(maxsize=8)
-def _district(path: Path, stamp: int) -> ClassroomDistrict:
+def _district(path: Path, signature: FolderSignature) -> ClassroomDistrict:
     # Shared by simulators over the same files (tests start many); never changed
-    # after loading. ``stamp`` makes a rewritten set load again.
+    # after loading (stamps go on copies). ``signature`` makes a rewritten set load again.
     return load_district(path)
 
 
@@ -241,8 +263,35 @@ class _Api:
 
     def __init__(self, state: SimulatorState) -> None:
         self.state = state
-        self.district = state.district
-        self.by_course = {course["id"]: course for course in state.district.courses}
+        self._serve(state.district)
+
+    def _serve(self, district: ClassroomDistrict) -> None:
+        state, config = self.state, self.state.config
+        state.district = self.district = district
+        self.by_course = {course["id"]: course for course in district.courses}
+        state.disabled_user = district.user(config.api_disabled_user) if config.api_disabled_user else None
+        state.disabled_courses = frozenset(
+            found for key in config.api_disabled_courses if (found := district.course(key))
+        )
+
+    def refresh(self) -> None:
+        """Serve the files as they are now: re-read them when one changed, and drop
+        deleted work kept long enough. Cheap when nothing changed (a ``stat`` per file)."""
+        state = self.state
+        before = state.watch.signature
+        if state.watch.changed():
+            try:
+                fresh = _district(state.watch.folder, state.watch.signature)
+            except Exception:
+                state.watch.signature = before  # half-written files: read them again next time
+                raise
+            state.changes.update(fresh)
+            state.reloads += 1
+        elif state.changes.expired():
+            state.changes.update(state.changes.loaded)
+        else:
+            return
+        self._serve(state.changes.served)
 
     # -- gate and answers ------------------------------------------------------------
 
@@ -251,6 +300,7 @@ class _Api:
             refused = await self._gate(request)
             if refused is not None:
                 return refused
+            self.refresh()
             return await handler(request)
 
         return handle
@@ -397,19 +447,24 @@ class _Api:
         course_id = self._course_id(request)
         if isinstance(course_id, Response):
             return course_id
-        states = self._states(request, "courseWorkStates", frozenset({"PUBLISHED", "DRAFT", "DELETED"}))
+        states = self._states(request, "courseWorkStates", _WORK_STATES)
         if isinstance(states, Response):
             return states
         works = [
             w for w in self.district.course_work.get(course_id, []) if w["state"] in (states or {"PUBLISHED"})
         ]
-        return self._page(request, "courseWork", works)
+        ordered = _ordered(works, request.query_params.get("orderBy") or _WORK_ORDER)
+        if ordered is None:
+            return google_error(400, "Invalid value for orderBy.")
+        return self._page(request, "courseWork", ordered)
 
     async def submissions(self, request: Request) -> Response:
         course_id = self._course_id(request)
         if isinstance(course_id, Response):
             return course_id
         query = request.query_params
+        if "orderBy" in query:
+            return _unknown_parameter("orderBy")
         work_id = request.path_params["courseWorkId"]
         items = self.district.submissions.get(course_id, [])
         if work_id != "-":
@@ -449,6 +504,52 @@ class _Api:
         if invited:
             links = [link for link in links if link.get("invitedEmailAddress", "").lower() == invited.lower()]
         return self._page(request, "guardians", links)
+
+
+def _unknown_parameter(name: str) -> JSONResponse:
+    return google_error(
+        400,
+        f'Invalid JSON payload received. Unknown name "{name}": Cannot bind query parameter. '
+        f"Field '{name}' could not be found in request message.",
+    )
+
+
+def _update_time(work: Json) -> tuple[int, dt.datetime]:
+    try:
+        return 1, dt.datetime.fromisoformat(str(work.get("updateTime")).replace("Z", "+00:00"))
+    except ValueError:
+        return 0, dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def _due(work: Json) -> tuple[int, ...]:
+    # Work without a due date sorts as the earliest.
+    date, clock = work.get("dueDate"), work.get("dueTime") or {}
+    if not isinstance(date, dict):
+        return (0,)
+    day = tuple(int(date.get(part, 0)) for part in ("year", "month", "day"))
+    return (1, *day, *(int(clock.get(part, 0)) for part in ("hours", "minutes", "seconds", "nanos")))
+
+
+_SORT_KEYS: dict[str, Callable[[Json], Any]] = {"updateTime": _update_time, "dueDate": _due}
+
+
+def _ordered(works: list[Json], order_by: str) -> list[Json] | None:
+    """``works`` sorted as ``orderBy`` says (``field [asc|desc]``, comma-separated;
+    ``asc`` when no direction is given), ``None`` when it names something else."""
+    keys: list[tuple[Callable[[Json], Any], bool]] = []
+    for part in order_by.split(","):
+        words = part.split()
+        if not 1 <= len(words) <= 2 or words[0] not in _SORT_KEYS:
+            return None
+        direction = words[1].lower() if len(words) == 2 else "asc"
+        if direction not in ("asc", "desc"):
+            return None
+        keys.append((_SORT_KEYS[words[0]], direction == "desc"))
+    ordered = list(works)
+    # Stable sorts, last key first: the first key decides, the next ones break ties.
+    for key, descending in reversed(keys):
+        ordered.sort(key=key, reverse=descending)
+    return ordered
 
 
 def _fingerprint(request: Request) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from pydantic import field_validator
 from adapters.oneroster_csv._index import DATE_FROM, DATE_TO, RecordTable
 from adapters.oneroster_csv._loader import load_set
 from adapters.oneroster_csv._reader import SetUnreadable
+from adapters.oneroster_csv._watch import SetWatcher, set_signature
 from hub.sdk import (
     RECORD_TYPES,
     BadVendorData,
@@ -30,6 +32,8 @@ from hub.sdk import (
 )
 
 __all__ = ["CAPABILITIES", "OneRosterCsvAdapter", "OneRosterCsvConfig"]
+
+log = logging.getLogger("homeroom.sources")
 
 SEARCH = "search"
 _NAME_PARTS = ("given_name", "preferred_name", "middle_name", "family_name")
@@ -75,9 +79,14 @@ class OneRosterCsvConfig(SourceConfig):
 
     ``path`` is the set's folder or ``.zip`` file (checked when the config is
     read, so a wrong path fails at start-up naming the source and the key).
+    ``watch`` re-reads the set when its files change (a new nightly export
+    needs no restart); ``watch_polling`` polls instead of relying on the
+    file system's change notifications (network shares, some container volumes).
     """
 
     path: Path
+    watch: bool = True
+    watch_polling: bool = False
 
     @field_validator("path")
     @classmethod
@@ -110,16 +119,23 @@ def _load_tables(path: Path) -> tuple[_Loaded, LoadReport]:
 class OneRosterCsvAdapter:
     """Serves a OneRoster CSV set from memory, loaded by :meth:`open`.
 
-    ``open`` reads the whole set (again, when called again: that is how a
-    changed set is picked up) and swaps it in at once, so concurrent fetches
-    see either the old set or the new one. Paging cursors are decimal offsets
-    into the matching rows, in file order.
+    ``open`` reads the whole set and swaps it in at once, so concurrent
+    fetches see either the old set or the new one; with ``watch`` (the
+    default) the set is read again the same way whenever its files change.
+    Paging cursors are decimal offsets into the matching rows, in file order.
     """
 
     def __init__(self, config: OneRosterCsvConfig) -> None:
         self.name = config.name
         self._path = config.path
         self._loaded: _Loaded | None = None
+        self.last_report: LoadReport | None = None
+        """The report of the last successful read (``open``'s, or a re-read's)."""
+        self._watcher = (
+            SetWatcher(config.name, config.path, self._reread, force_polling=config.watch_polling)
+            if config.watch
+            else None
+        )
 
     @property
     def version(self) -> str | None:
@@ -131,15 +147,35 @@ class OneRosterCsvAdapter:
         return CAPABILITIES
 
     async def open(self) -> LoadReport:
-        """Load the set in a worker thread; return counts and row problems."""
+        """Load the set in a worker thread and start watching its files; return
+        counts and row problems."""
+        report = await self._read()
+        if self._watcher is not None:
+            self._watcher.start()
+        return report
+
+    async def _read(self) -> LoadReport:
         if not self._path.exists():
             raise SourceUnavailable(self.name, f"{self._path} does not exist; check key 'path'")
+        # Taken before reading: a file changed during the read differs from it.
+        signature = set_signature(self._path)
         try:
             loaded, report = await asyncio.to_thread(_load_tables, self._path)
         except SetUnreadable as exc:
             raise BadVendorData(self.name, str(exc)) from None
         self._loaded = loaded
+        self.last_report = report
+        if self._watcher is not None:
+            self._watcher.read_signature = signature
         return report
+
+    async def _reread(self) -> None:
+        report = await self._read()
+        log.info(
+            "source %s: files changed; read again: %s",
+            self.name,
+            ", ".join(f"{entity} {count}" for entity, count in sorted(report.counts.items())),
+        )
 
     async def fetch(self, request: FetchRequest) -> FetchResult:
         """Answer from the indexes; only ``vendor_id`` and ``request.fields`` are filled."""
@@ -183,7 +219,9 @@ class OneRosterCsvAdapter:
         return FetchResult(records=records, next_cursor=next_cursor, total=total)
 
     async def aclose(self) -> None:
-        """Drop the loaded set; nothing else is held open."""
+        """Stop watching the files and drop the loaded set."""
+        if self._watcher is not None:
+            await self._watcher.stop()
         self._loaded = None
 
     def _date_filter(self, request: FetchRequest, name: str) -> dt.date | None:

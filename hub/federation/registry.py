@@ -69,6 +69,14 @@ def _config_error(name: str, error: ValidationError, kinds: Iterable[str]) -> Co
 
 def configure_source(table: Mapping[str, Any], kinds: Mapping[str, AdapterSpec[Any]]) -> Adapter:
     """Validate one ``[[sources]]`` table and build its adapter."""
+    spec, config = validate_source(table, kinds)
+    return spec.create(config)
+
+
+def validate_source(
+    table: Mapping[str, Any], kinds: Mapping[str, AdapterSpec[Any]]
+) -> tuple[AdapterSpec[Any], SourceConfig]:
+    """One ``[[sources]]`` table checked against its kind's config: the spec and the validated config."""
     name = str(table.get("name") or "?")
     installed = ", ".join(sorted(kinds)) or "none"
     if "name" not in table:
@@ -82,7 +90,7 @@ def configure_source(table: Mapping[str, Any], kinds: Mapping[str, AdapterSpec[A
         config: SourceConfig = spec.config.model_validate(dict(table))
     except ValidationError as exc:
         raise _config_error(name, exc, kinds) from None
-    return spec.create(config)
+    return spec, config
 
 
 @dataclass(slots=True)
@@ -260,17 +268,19 @@ class SourceRegistry:
 def build_registry(tables: Iterable[Mapping[str, Any]], mirror: MirrorWiring | None = None) -> SourceRegistry:
     """Configure every ``[[sources]]`` table; errors name the source and key.
 
-    With ``mirror`` (the hub's store and policy), a ``mode = "mirror"`` source
-    is wrapped in a mirrored adapter; without it (``homeroom sources check``)
-    every source is built live.
+    With ``mirror`` (the hub's store and policy), a source whose validated
+    ``mode`` is ``"mirror"`` (the default of HTTP sources) is wrapped in a
+    mirrored adapter; without it (``homeroom sources check``) every source is
+    built live.
     """
     kinds = installed_kinds()
     adapters: list[Adapter] = []
     kind_of: dict[str, str] = {}
     for table in tables:
-        adapter = configure_source(table, kinds)
-        if mirror is not None and table.get("mode") == "mirror":
-            adapter = mirror.wrap(adapter, table)
+        spec, config = validate_source(table, kinds)
+        adapter = spec.create(config)
+        if mirror is not None and config.mode == "mirror":
+            adapter = mirror.wrap(adapter, config.model_dump())
         adapters.append(adapter)
         kind_of[adapter.name] = str(table["kind"])
     return SourceRegistry(adapters, kind_of)

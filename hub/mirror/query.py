@@ -12,14 +12,16 @@ the mirror means what every adapter means by it, for every alphabet.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Text, and_, any_, bindparam, false, func, or_, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.mirror.codec import column_values, record_from_row
+from hub.mirror.codec import column_values, record_builder, record_from_row
 from hub.mirror.tables import MIRROR_LINK, attribute_kind, entity_table, is_linked
 from hub.model import RECORD_TYPES, Entity, data_fields
 from hub.sdk import NAME_ATTRIBUTES, FetchRequest, FetchResult, name_matches
@@ -49,12 +51,32 @@ def _like_word(word: str) -> str:
     return f"%{escaped}%"
 
 
-def _conditions(source: str, request: FetchRequest) -> list[ColumnElement[bool]]:
+_LONG_LIST = 16
+"""Past this many values, a list is sent as one parameter (see :func:`_among`)."""
+
+
+def _among(column: ColumnElement[Any], values: Sequence[str], dialect: str) -> ColumnElement[bool]:
+    """``column IN values`` for text values.
+
+    A long list (a class's 600 score ids) goes as one parameter, a JSON array
+    read by ``json_each`` on SQLite and a ``text[]`` on PostgreSQL, instead of a
+    bound parameter per value: rendering those cost more than the query itself
+    (measured: 15 ms of a 300 ms dashboard). Both still look each value up in
+    the column's index."""
+    if len(values) <= _LONG_LIST or dialect not in ("sqlite", "postgresql"):
+        return column.in_(values)
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(Text)))
+    items = func.json_each(bindparam(None, json.dumps(list(values)), type_=Text)).table_valued("value")
+    return column.in_(select(items.c.value))
+
+
+def _conditions(source: str, request: FetchRequest, dialect: str = "") -> list[ColumnElement[bool]]:
     entity = request.entity
     table = entity_table(entity)
     conditions: list[ColumnElement[bool]] = [table.c.source == source]
     if request.ids is not None:
-        conditions.append(table.c.vendor_id.in_(request.ids) if request.ids else false())
+        conditions.append(_among(table.c.vendor_id, request.ids, dialect) if request.ids else false())
     for name, accepted in request.filters.items():
         if name == "date_from":
             conditions.append(table.c.date >= dt.date.fromisoformat(accepted[0]))
@@ -67,20 +89,23 @@ def _conditions(source: str, request: FetchRequest) -> list[ColumnElement[bool]]
                 pattern = _like_word(word)
                 conditions.append(or_(*(func.lower(column).like(pattern, escape="\\") for column in names)))
         else:
-            conditions.append(_holds(source, entity, name, accepted))
+            conditions.append(_holds(source, entity, name, accepted, dialect))
     if request.visible_if:
         # The caller's relations pushed down: a row is read when any pair holds.
-        conditions.append(or_(*(_holds(source, entity, name, values) for name, values in request.visible_if)))
+        pairs = request.visible_if
+        conditions.append(or_(*(_holds(source, entity, name, values, dialect) for name, values in pairs)))
     return conditions
 
 
-def _holds(source: str, entity: Entity, name: str, accepted: Sequence[str]) -> ColumnElement[bool]:
+def _holds(
+    source: str, entity: Entity, name: str, accepted: Sequence[str], dialect: str
+) -> ColumnElement[bool]:
     """``name`` of the row (any item, for a link or tuple) is among ``accepted``."""
     table = entity_table(entity)
     if not accepted:
         return false()
     if name == "vendor_id":
-        return table.c.vendor_id.in_(accepted)
+        return _among(table.c.vendor_id, accepted, dialect)
     if is_linked(entity, name) and attribute_kind(entity, name) == "tuple":
         # The items of a tuple are in mirror_link: the matching rows' ids, found
         # once through its index (not a subquery per row of the table).
@@ -90,12 +115,16 @@ def _holds(source: str, entity: Entity, name: str, accepted: Sequence[str]) -> C
                 link.c.source == source,
                 link.c.entity == entity.value,
                 link.c.attribute == name,
-                link.c.value.in_(accepted),
+                _among(link.c.value, accepted, dialect),
             )
         )
     # A scalar link (``student_id``, ``section_id``, ...) is an indexed column.
     values = column_values(entity, name, accepted)
-    return table.c[name].in_(values) if values else false()
+    if not values:
+        return false()
+    if attribute_kind(entity, name) == "text":
+        return _among(table.c[name], values, dialect)
+    return table.c[name].in_(values)
 
 
 def _page(offset: int, limit: int | None, count: int, total: int) -> str | None:
@@ -119,8 +148,11 @@ async def fetch_rows(conn: AsyncConnection, source: str, request: FetchRequest) 
     unknown = named - _SPECIAL - set(data_fields(RECORD_TYPES[entity]))
     if unknown:
         raise ValueError(f"no such attribute: {', '.join(sorted(unknown))}")
-    where = and_(*_conditions(source, request))
-    order = (table.c.seq, table.c.vendor_id)
+    where = and_(*_conditions(source, request, conn.dialect.name))
+    # "seq + 0": the vendor's order, sorted after the filters chose the rows
+    # through their indexes; a bare "seq" lets SQLite walk the whole source in
+    # seq order instead (measured: 12 ms against 1 ms for a class's scores).
+    order = (table.c.seq + 0, table.c.vendor_id)
     fields = sorted(request.fields)
     columns = [table.c.vendor_id, *(table.c[name] for name in fields)]
     term = request.filters.get("search")
@@ -141,14 +173,21 @@ async def fetch_rows(conn: AsyncConnection, source: str, request: FetchRequest) 
             matched[offset:] if request.limit is None else matched[offset : offset + max(request.limit, 0)]
         )
         rows = await _by_ids(conn, source, request, columns, wanted)
+    elif request.limit is None:
+        # Every row from ``offset`` on is read: they are the count (no second query).
+        rows = list((await conn.execute(select(*columns).where(where).order_by(*order).offset(offset))).all())
+        total = offset + len(rows) if rows or offset == 0 else await _count(conn, table, where)
     else:
-        total = int((await conn.execute(select(func.count()).select_from(table).where(where))).scalar_one())
-        query = select(*columns).where(where).order_by(*order).offset(offset)
-        if request.limit is not None:
-            query = query.limit(max(request.limit, 0))
+        total = await _count(conn, table, where)
+        query = select(*columns).where(where).order_by(*order).offset(offset).limit(max(request.limit, 0))
         rows = list((await conn.execute(query)).all())
-    records = [record_from_row(entity, row.vendor_id, row._mapping, fields) for row in rows]
+    build = record_builder(entity, tuple(fields))
+    records = [build(row) for row in rows]
     return FetchResult(records, _page(offset, request.limit, len(records), total), total)
+
+
+async def _count(conn: AsyncConnection, table: Any, where: ColumnElement[bool]) -> int:
+    return int((await conn.execute(select(func.count()).select_from(table).where(where))).scalar_one())
 
 
 async def _by_ids(
@@ -158,8 +197,7 @@ async def _by_ids(
     if not ids:
         return []
     table = entity_table(request.entity)
-    found = (
-        await conn.execute(select(*columns).where(table.c.source == source, table.c.vendor_id.in_(ids)))
-    ).all()
+    among = _among(table.c.vendor_id, ids, conn.dialect.name)
+    found = (await conn.execute(select(*columns).where(table.c.source == source, among))).all()
     by_id = {row.vendor_id: row for row in found}
     return [by_id[vendor_id] for vendor_id in ids if vendor_id in by_id]

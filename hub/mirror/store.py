@@ -68,6 +68,8 @@ class MirrorStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._analyzed: dict[str, int] = {}
+        """Rows per table when this process last had the database measure it."""
 
     # -- writes --
 
@@ -104,6 +106,7 @@ class MirrorStore:
             await self._write_state(
                 conn, source, entity, last_full_sync=at, rows=len(unique), last_error=None
             )
+        await self._measure(table.name, len(unique))
         return WriteCounts(written=len(unique), deleted=len(gone))
 
     async def upsert(
@@ -226,6 +229,26 @@ class MirrorStore:
         await self.engine.dispose()
 
     # -- helpers --
+
+    async def _measure(self, table: str, rows: int) -> None:
+        """Have the database gather statistics on ``table`` and ``mirror_link``
+        when ``table`` is new to this process or its size moved by a fifth.
+
+        Without them SQLite picks the first index that fits: a class's scores
+        were read through ``student_id`` (every score of 127 students) rather
+        than ``section_id``, 13 ms against 0.4 ms. A bounded sample keeps it
+        cheap (SQLite ``analysis_limit``; PostgreSQL samples by itself)."""
+        before = self._analyzed.get(table)
+        if before is not None and abs(rows - before) <= max(before, 1) // 5:
+            return
+        async with self.engine.begin() as conn:
+            if conn.dialect.name == "sqlite":
+                await conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+            await conn.exec_driver_sql(f"ANALYZE {table}")  # a name of ours, never input
+            if MIRROR_LINK.name not in self._analyzed:
+                await conn.exec_driver_sql(f"ANALYZE {MIRROR_LINK.name}")
+                self._analyzed[MIRROR_LINK.name] = 0
+        self._analyzed[table] = rows
 
     def _insert(self, table: Table) -> Any:
         if self.engine.dialect.name == "postgresql":

@@ -27,7 +27,7 @@ from hub.mirror.control import SyncLock, forget_syncer, holder_name, note_syncer
 from hub.mirror.freshness import Freshness
 from hub.mirror.store import EntityState, MirrorStore
 from hub.model import Entity
-from hub.sdk import Adapter, ChangeFeed, FetchRequest, SourceError, fetch_every_page
+from hub.sdk import Adapter, ChangeFeed, Changes, FetchRequest, SourceError, fetch_every_page
 
 __all__ = [
     "DEFAULT_INTERVALS",
@@ -139,7 +139,7 @@ class MirrorSync:
         fields = self.stored()[entity] if fields is None else fields
         async with self._lock:
             feed = self.inner if isinstance(self.inner, ChangeFeed) else None
-            start = await feed.changes(entity, None, fields) if feed is not None else None
+            start = await self._starting_point(feed, entity, fields) if feed is not None else None
             at = self.clock()
             request = FetchRequest(entity=entity, fields=fields)
             records = await fetch_every_page(functools.partial(self.inner.fetch), request)
@@ -158,6 +158,24 @@ class MirrorSync:
             self.freshness.rows[entity] = counts.written
             self._synced(entity, at)
             return counts.written
+
+    async def _starting_point(
+        self, feed: ChangeFeed, entity: Entity, fields: frozenset[str]
+    ) -> Changes | None:
+        """Where the feed starts, asked before a full read. A feed that fails
+        to say does not stop the full read: the watermark held (if any, older
+        than this read) stays, and a delta from it only applies again what
+        the read already holds."""
+        try:
+            return await feed.changes(entity, None, fields)
+        except SourceError as exc:
+            log.warning(
+                "source %s: %s change feed gave no starting point (%s); reading in full",
+                self.source,
+                entity.value,
+                exc.reason,
+            )
+            return None
 
     async def delta(self, entity: Entity, feed: ChangeFeed, since: str) -> int:
         """Apply the changes since ``since``; returns how many rows changed or went."""

@@ -98,6 +98,7 @@ def _hints(entity: Entity) -> dict[str, Any]:
     return typing.get_type_hints(RECORD_TYPES[entity])
 
 
+@cache  # read per value of every row served: the annotations never change
 def attribute_kind(entity: Entity, attribute: str) -> ColumnKind:
     """How ``attribute`` of ``entity`` is stored, from the record's annotation."""
     hint = _hints(entity)[attribute]

@@ -25,7 +25,9 @@ class SourceConfig(BaseModel):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     kind: str = Field(min_length=1)
     # How the hub answers from this source (docs/mirror.md): "live" asks the
-    # vendor for every query; "mirror" answers from the hub's own database,
+    # vendor for every query (the default here, for sources that read local
+    # files or memory; HttpSourceConfig makes "mirror" the default of every
+    # vendor over HTTP); "mirror" answers from the hub's own database,
     # kept fresh by re-reads every mirror_rosters_seconds (organisations,
     # sessions, courses, sections, people, enrollments) and
     # mirror_gradebook_seconds (assignments, scores, course grades, attendance);

@@ -101,7 +101,7 @@ async def test_the_mirror_answers_every_persona_as_live_without_the_vendor(
     simulator = create_simulator(district)
     state: SimulatorState = simulator.state.simulator
     with serving(simulator) as base:
-        async with rest_hub(rest_table(base), _url(tmp_path, "live.db")) as live:
+        async with rest_hub(rest_table(base, mode="live"), _url(tmp_path, "live.db")) as live:
             expected = await _answers(live)
             live_personas = {name: p.sourced_id for name, p in live.personas.items()}
         async with rest_hub(rest_table(base, mode="mirror"), _url(tmp_path, "mirror.db")) as mirrored:

@@ -132,6 +132,29 @@ async def test_a_change_feed_applies_changes_and_deletes(url: str) -> None:
         await adapter.aclose()
 
 
+class FeedlessStart(FeedVendor):
+    """A change feed that cannot say where it starts (its events endpoint is down)."""
+
+    async def changes(self, entity: Entity, since: str | None, fields: frozenset[str]) -> Changes:
+        if since is None:
+            raise SourceUnavailable(self.name, "events answered 503")
+        return await super().changes(entity, since, fields)
+
+
+async def test_a_feed_without_a_starting_point_still_reads_in_full(url: str) -> None:
+    vendor = FeedlessStart("sis", _records())
+    adapter = _adapter(vendor, url)
+    report = await adapter.open()
+    try:
+        assert report.counts == {"Student": 2, "Score": 2}
+        assert adapter.store is not None
+        state = (await adapter.store.state("sis"))[Entity.SCORE]
+        assert state.watermark is None and state.last_full_sync is not None
+        assert adapter.freshness.first_sync_done
+    finally:
+        await adapter.aclose()
+
+
 async def test_a_vendor_outage_costs_freshness_not_answers(url: str) -> None:
     vendor = Vendor("sis", _records())
     adapter = _adapter(vendor, url)

@@ -218,7 +218,7 @@ async def test_two_mirrored_sources_answer_every_persona_as_live_without_the_ven
     rest: RestState = rest_app.state.simulator
     canvas: CanvasState = canvas_app.state.simulator
     with serving(rest_app) as sis_url, serving(canvas_app) as lms_url:
-        live_tables = (rest_table(sis_url), _canvas_table(lms_url))
+        live_tables = (rest_table(sis_url, mode="live"), _canvas_table(lms_url, mode="live"))
         async with _two_source_hub(live_tables, f"sqlite+aiosqlite:///{tmp_path / 'live.db'}") as live:
             assert not live.hub.identity.ambiguities, [str(a) for a in live.hub.identity.ambiguities]
             live_personas = {name: p.sourced_id for name, p in live.personas.items()}

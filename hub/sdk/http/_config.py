@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Literal, Self
 
 import httpx
 from pydantic import Field, field_validator, model_validator
@@ -40,6 +40,10 @@ class HttpSourceConfig(SourceConfig):
     - ``page_size``: records asked per page.
     """
 
+    # A vendor over HTTP is mirrored unless the district asks otherwise:
+    # answering from the hub's database keeps vendor load independent of
+    # how many people look at dashboards (docs/mirror.md).
+    mode: Literal["live", "mirror"] = "mirror"
     base_url: str = Field(min_length=1)
     connect_timeout: float = Field(default=5.0, gt=0, le=300)
     read_timeout: float = Field(default=30.0, gt=0, le=600)

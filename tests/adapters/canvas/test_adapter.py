@@ -16,6 +16,7 @@ from adapters.canvas import CAPABILITIES, CanvasAdapter
 from adapters.oneroster_csv import OneRosterCsvAdapter, OneRosterCsvConfig
 from hub.model import of_type
 from hub.sdk import (
+    Assignment,
     BadVendorData,
     Enrollment,
     Entity,
@@ -212,6 +213,28 @@ async def test_scores_of_many_students_are_read_per_section_not_per_student(dist
     # then one bulk submissions read per section, for all of its students at once.
     assert kinds == {"user enrollments": len(ids), "section submissions": len(sections)}
     assert all(("student_ids[]", "all") not in q for q in state.queries[before:] if "submissions" in str(q))
+
+
+async def test_assignments_come_with_their_group_names_in_one_list(district: Path) -> None:
+    app, state = simulator(district)
+    async with canvas_adapter(app) as adapter:
+        before = len(state.paths)
+        assignments = await adapter.fetch(
+            FetchRequest(Entity.ASSIGNMENT, every_field(Entity.ASSIGNMENT, adapter))
+        )
+    read = Counter(path.removeprefix("/api/v1/").split("/", 2)[-1] for path in state.paths[before:])
+    queries = [
+        q for path, q in zip(state.paths[before:], state.queries[before:], strict=True) if "groups" in path
+    ]
+    # The course list, each course's sections, and for each section its course's
+    # groups with their assignments: no assignments list, no groups list of its own.
+    assert read == {
+        "courses": 1,
+        "sections": len(state.district.courses),
+        "assignment_groups": len(state.district.sections),
+    }
+    assert all({("include[]", "assignments"), ("include[]", "overrides")} <= set(q) for q in queries)
+    assert assignments.records and all(isinstance(r, Assignment) and r.category for r in assignments.records)
 
 
 def _kind(path: str) -> str:
