@@ -35,6 +35,8 @@ bench: install  ## benchmarks; each prints ratios against a baseline measured in
 	$(BIN)/python -m bench.upstream
 	$(BIN)/python -m bench.demo_ready
 	$(BIN)/python -m bench.dashboard_load $(if $(BASELINE),--baseline-tree $(BASELINE))
+	$(BIN)/python -m bench.dashboard_cpu
+	$(BIN)/python -m bench.freshness
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache homeroom-demo

@@ -248,13 +248,19 @@ def simulator_process(data_dir: Path, latency: float, work: Path) -> Iterator[Si
 
 
 def write_hub_config(
-    folder: Path, port: int, simulator: Simulator, mode: str | None = "live", data_dir: Path | None = None
+    folder: Path,
+    port: int,
+    simulator: Simulator,
+    mode: str | None = "live",
+    data_dir: Path | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Path:
     """A homeroom.toml as a district writes it: the simulator's sources table
     (answered live, or from the read model: ``mode``; ``None`` writes no
     ``mode`` key, for a baseline tree older than it; ``"csv"`` reads the
-    simulator's files, ``data_dir``, instead), development sign-in, an SQLite
-    store of its own."""
+    simulator's files, ``data_dir``, instead; ``extra`` keys are added to the
+    simulator's table, e.g. ``mirror_gradebook_seconds``), development
+    sign-in, an SQLite store of its own."""
     store = json.dumps(f"sqlite+aiosqlite:///{folder / 'homeroom.db'}")  # a JSON string is a TOML string
     tables = tomllib.loads(simulator.sources_toml).get("sources", [])
     if mode == CSV_MODE:
@@ -263,7 +269,7 @@ def write_hub_config(
         # The same district read from its files: what the hub costs with no vendor at all.
         tables = [{"name": table["name"], "kind": "oneroster-csv", "path": str(data_dir)} for table in tables]
     elif mode is not None:
-        tables = [{**table, "mode": mode} for table in tables]
+        tables = [{**table, "mode": mode, **(extra or {})} for table in tables]
     config = folder / "homeroom.toml"
     config.write_text(
         "# Written by bench.dashboard_load.\n"
@@ -549,12 +555,14 @@ def targets(by_hub: Mapping[str, Sequence[Phase]]) -> list[str]:
 # --- main --------------------------------------------------------------------------------------
 
 
-def _load() -> str:
+def machine_load() -> str:
+    """The load average and core count, printed beside every measurement."""
     one, five, _ = os.getloadavg()
     return f"load average {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} cores"
 
 
-def _exit_on_signal(signum: int, frame: object) -> None:
+def exit_on_signal(signum: int, frame: object) -> None:
+    """A signal handler that unwinds like Ctrl+C, so the processes started are stopped."""
     raise SystemExit(128 + signum)
 
 
@@ -629,9 +637,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; 1 when any dashboard request failed, else 0."""
     args = parse_args(argv)
     # SIGTERM (a test's timeout, Ctrl+C's cousin) unwinds like Ctrl+C, so the processes are stopped.
-    signal.signal(signal.SIGTERM, _exit_on_signal)
+    signal.signal(signal.SIGTERM, exit_on_signal)
     today = dt.date.today()
-    print(f"machine: {_load()}", flush=True)
+    print(f"machine: {machine_load()}", flush=True)
     started = time.monotonic()
     data_dir = cached_district(args.students, today)
     args.data_dir = data_dir
@@ -673,7 +681,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     outcomes = [o for phases in results for phase in phases for o in phase.outcomes]
     failed = sum(1 for o in outcomes if o.failure is not None)
     print(f"\nrequests: {len(outcomes)} sent, {len(outcomes) - failed} ok, {failed} failed")
-    print(f"machine: {_load()}; {time.monotonic() - started:.0f} s in all")
+    print(f"machine: {machine_load()}; {time.monotonic() - started:.0f} s in all")
     return 1 if failed else 0
 
 

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import dataclasses
 import datetime as dt
 import io
 import os
@@ -41,7 +40,6 @@ import statistics
 import sys
 import tempfile
 import time
-import tomllib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,18 +52,17 @@ from bench.dashboard_load import (
     START_TIMEOUT,
     THIS_TREE,
     Simulator,
-    _exit_on_signal,
-    _load,
     cached_district,
     current_teachers,
+    exit_on_signal,
     log_summary,
+    machine_load,
     simulator_process,
     spread,
     teacher_tokens,
     write_hub_config,
 )
 from bench.processes import ProcessFailed, cli_command, running, tree_environment, wait_until
-from hub.sources_cli import sources_toml
 from hub.testing.server import free_port
 
 MARGIN = 5.0  # seconds beyond the sync interval the target allows (issue #10)
@@ -274,20 +271,14 @@ def verdict_lines(arrivals: Sequence[Arrival], changes: int, interval: float) ->
 # --- the hub ----------------------------------------------------------------------------------
 
 
-def mirrored(simulator: Simulator, interval: float) -> Simulator:
-    """``simulator`` with its sources table syncing gradebook entities every ``interval`` s
-    (``write_hub_config`` adds ``mode = "mirror"``)."""
-    tables = tomllib.loads(simulator.sources_toml).get("sources", [])
-    text = "\n".join(sources_toml({**table, "mirror_gradebook_seconds": interval}) for table in tables)
-    return dataclasses.replace(simulator, sources_toml=text)
-
-
 def measure(args: argparse.Namespace, simulator: Simulator, data_dir: Path, teachers: Sequence[str]) -> int:
     """Start the hub over the simulator, time ``args.changes`` changes; the exit status."""
     folder = data_dir.parent / "hub"
     folder.mkdir()
     port = free_port()
-    config = write_hub_config(folder, port, mirrored(simulator, args.interval), "mirror")
+    config = write_hub_config(
+        folder, port, simulator, "mirror", extra={"mirror_gradebook_seconds": args.interval}
+    )
     env = tree_environment(THIS_TREE, simulator.environment)
     log = folder / "hub.log"
     base_url = f"http://127.0.0.1:{port}"
@@ -364,9 +355,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; the exit status (module docstring)."""
     args = parse_args(argv)
     # SIGTERM unwinds like Ctrl+C, so the simulator and the hub are stopped.
-    signal.signal(signal.SIGTERM, _exit_on_signal)
+    signal.signal(signal.SIGTERM, exit_on_signal)
     today = dt.date.today()
-    print(f"machine: {_load()}", flush=True)
+    print(f"machine: {machine_load()}", flush=True)
     cached = cached_district(args.students, today)
     try:
         with tempfile.TemporaryDirectory(prefix="homeroom-bench-freshness-") as tmp:

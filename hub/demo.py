@@ -76,7 +76,7 @@ def _needs_generation(data_dir: Path, spec: DistrictSpec) -> bool:
     return existing != spec
 
 
-def _simulated_sources(data_dir: Path, stack: contextlib.ExitStack) -> tuple[list[dict[str, Any]], list[str]]:
+def simulated_sources(data_dir: Path, stack: contextlib.ExitStack) -> tuple[list[dict[str, Any]], list[str]]:
     """Start the SIS and LMS simulators on loopback and return their source
     tables (secrets go to this process's environment, as a real config names them)."""
     from hub.sdk import SimulatorOptions
@@ -142,7 +142,7 @@ async def prepare_demo(
         described = [f"'{SOURCE_NAME}': OneRoster CSV files in {data_dir}"]
         overrides: dict[str, Any] = {}
     else:
-        tables, described = _simulated_sources(data_dir.resolve(), stack)
+        tables, described = simulated_sources(data_dir.resolve(), stack)
         overrides = {"identity": IDENTITY}
         if store_url is None:
             # No database to mirror into: the simulated vendors are asked live.

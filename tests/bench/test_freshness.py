@@ -28,7 +28,6 @@ from bench.freshness import (
     BenchFailed,
     Watched,
     arrival_line,
-    mirrored,
     time_change,
     verdict_lines,
     write_score,
@@ -257,7 +256,7 @@ def test_the_hub_mirrors_the_source_at_the_interval(tmp_path: Path) -> None:
     table = {"name": "sis", "kind": "oneroster-rest", "base_url": "http://127.0.0.1:1"}
     text = '[[sources]]\nname = "sis"\nkind = "oneroster-rest"\nbase_url = "http://127.0.0.1:1"\n'
     simulator = Simulator(sources_toml=text, table=table, environment={})
-    config = write_hub_config(tmp_path, 8080, mirrored(simulator, 2.5), "mirror")
+    config = write_hub_config(tmp_path, 8080, simulator, "mirror", extra={"mirror_gradebook_seconds": 2.5})
     (source,) = tomllib.loads(config.read_text(encoding="utf-8"))["sources"]
     assert source == {
         "name": "sis",
