@@ -35,7 +35,7 @@ from hub.sdk.http import RequestRejected
 if TYPE_CHECKING:
     from hub.mirror.wiring import MirrorWiring
 
-__all__ = ["SourceRegistry", "SourceState", "build_registry", "installed_kinds"]
+__all__ = ["SourceRegistry", "SourceState", "build_registry", "installed_kinds", "validate_source"]
 
 ENTRY_POINT_GROUP = "homeroom.adapters"
 log = logging.getLogger("homeroom.sources")
@@ -226,8 +226,12 @@ class SourceRegistry:
         state, freshness = self.states[name], adapter.freshness
         state.last_sync_at = freshness.last_sync_at
         state.lag_seconds = freshness.lag_seconds(dt.datetime.now(dt.UTC))
-        if freshness.last_error is not None and state.state == "UP":
-            state.failed(f"serving the mirror; the last sync failed: {freshness.last_error}")
+        if freshness.last_error is not None:
+            if state.state == "UP":
+                state.failed(f"{_SYNC_FAILED}{freshness.last_error}")
+        elif state.last_error is not None and state.last_error.startswith(_SYNC_FAILED):
+            # The sync recovered: healthy again now, not at the next query that reads the source.
+            state.answered()
 
     def observe_mirrors(self) -> None:
         """Bring every mirrored source's state up to date (for ``sources`` and ``/healthz``)."""
@@ -263,6 +267,9 @@ class SourceRegistry:
                 await adapter.aclose()
             except Exception:
                 log.exception("source %s: error while closing", name)
+
+
+_SYNC_FAILED = "serving the mirror; the last sync failed: "
 
 
 def build_registry(tables: Iterable[Mapping[str, Any]], mirror: MirrorWiring | None = None) -> SourceRegistry:

@@ -125,19 +125,27 @@ class MirroredAdapter:
         if self.sync is not None:
             await self.sync.first_attempt.wait()
 
-    async def read_in_full(self, entities: Iterable[Entity]) -> dict[str, int]:
+    async def read_in_full(self, entities: Iterable[Entity]) -> dict[str, int] | None:
         """Open the inner adapter and the store, read ``entities`` in full, close
-        them (``homeroom mirror resync`` when no hub is syncing)."""
-        await self.inner.open()
+        them (``homeroom mirror resync`` when no hub is syncing). Holds the
+        source's sync lock meanwhile, as a hub does; ``None`` when a hub
+        process holds it (it then reads what was marked, at its next tick)."""
         store = self.store_factory()
         sync = MirrorSync(
             self.inner, store, lambda: self._stored, freshness=self.freshness, intervals=self.intervals
         )
         try:
-            return {entity.value: await sync.full(entity) for entity in entities if entity in self._stored}
+            if not await sync.lock.acquire():
+                return None
+            await self.inner.open()
+            try:
+                wanted = [entity for entity in entities if entity in self._stored]
+                return {entity.value: await sync.full(entity) for entity in wanted}
+            finally:
+                await self.inner.aclose()
         finally:
             try:
-                await self.inner.aclose()
+                await sync.lock.release()
             finally:
                 await store.aclose()
 

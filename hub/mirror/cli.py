@@ -45,7 +45,20 @@ def _settings(config: Path) -> Any:
 
 
 def _mirrored(settings: Any) -> list[str]:
-    return [str(table["name"]) for table in settings.sources if table.get("mode") == "mirror"]
+    """The names of the sources whose validated ``mode`` is ``"mirror"`` (HTTP sources' default)."""
+    from hub.federation.registry import installed_kinds, validate_source
+    from hub.sdk import ConfigError
+
+    kinds = installed_kinds()
+    names = []
+    for table in settings.sources:
+        try:
+            _, config = validate_source(table, kinds)
+        except ConfigError as exc:
+            raise fail(f"[[sources]] {exc}") from None
+        if config.mode == "mirror":
+            names.append(config.name)
+    return names
 
 
 def _when(moment: dt.datetime | None) -> str:
@@ -173,5 +186,8 @@ def _read_here(settings: Any, source: str, entities: list[Entity]) -> None:
         counts = asyncio.run(adapter.read_in_full(entities))
     except SourceError as exc:
         raise fail(f"{source}: {exc.reason}") from None
+    if counts is None:
+        typer.echo(f"{source}: a hub process started syncing it meanwhile; it reads what was marked")
+        return
     for name, rows in counts.items():
         typer.echo(f"{source}: {name} read in full: {rows} rows")

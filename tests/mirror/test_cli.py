@@ -72,7 +72,8 @@ async def test_status_and_a_resync_with_no_hub_running(district: Path, tmp_path:
     state: SimulatorState = simulator.state.simulator
     url = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
     with serving(simulator) as base:
-        table = rest_table(base, mode="mirror")
+        table = rest_table(base)  # no mode key: a vendor over HTTP is mirrored by default
+        assert "mode" not in table
         config = _config(tmp_path / "homeroom.toml", table, url)
         never = await _invoke("mirror", "status", "--config", str(config))
         assert "error" in never.output  # no database yet: told to migrate

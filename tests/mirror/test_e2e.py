@@ -170,7 +170,10 @@ async def test_a_stopped_vendor_leaves_the_mirror_answering_with_its_age(
             assert await stored_score(adapter, changed) == 12.5
             assert state.queries[mark:] and full_reads(state.queries[mark:]) == [], "not a delta"
             down_since = status["lastSyncAt"]
-            # The next answer read from the mirror finds the sync healthy again.
+            # Healthy again as soon as the sync is, with no query reading the source in between.
+            sources = await running.query(SOURCES, persona="district_admin")
+            (status,) = sources["data"]["sources"]
+            assert (status["state"], status["lastError"]) == ("UP", None)
             again = await running.query(DASHBOARD, persona="teacher")
             assert again["_status"] == 200 and "errors" not in again
             sources = await running.query(SOURCES, persona="district_admin")

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import delete, text
 
 from hub.mirror import MirroredAdapter, MirrorStore, SyncIntervals
+from hub.mirror.control import SyncLock
 from hub.mirror.tables import MIRROR_LINK, MIRROR_STATE, MIRROR_SYNCER, entity_table
 from hub.model import Entity
 from hub.sdk import FetchRequest
@@ -82,3 +83,23 @@ async def test_one_process_syncs_and_another_takes_over_when_it_dies(pg_url: str
             await second.aclose()
     finally:
         await first.aclose()
+
+
+async def test_a_resync_without_a_hub_reads_under_the_sync_lock(pg_url: str) -> None:
+    # A hub process holds the source's lock: a read in full elsewhere (what
+    # `homeroom mirror resync` does when it sees no hub) must not run beside it.
+    holder = create_engine(pg_url)
+    lock = SyncLock(holder, "sis")
+    try:
+        assert await lock.acquire()
+        vendor = FeedVendor("sis", _records())
+        elsewhere = _process(vendor, pg_url, tick=3600)
+        assert await elsewhere.read_in_full([Entity.SCORE]) is None
+        assert vendor.requests == [], "the vendor was read while a hub holds the lock"
+        await lock.release()
+        assert await elsewhere.read_in_full([Entity.SCORE]) == {"Score": 2}
+        # ... and it let the lock go again.
+        assert await lock.acquire()
+    finally:
+        await lock.release()
+        await holder.dispose()
