@@ -27,6 +27,7 @@ from hub.federation.registry import SourceRegistry, SourceState
 from hub.graphiql import PersonaSwitcher, graphiql_page
 from hub.graphql_request import BadRequest, read_graphql_request
 from hub.logsafe import safe_exception
+from hub.mirror.progress import show_first_syncs
 from hub.mirror.wiring import first_syncs_attempted, follow_policy, mirror_rows
 from hub.operation_choice import NO_OPERATION, NOT_FOUND, ambiguous_operation
 from hub.runtime import Hub
@@ -230,11 +231,13 @@ def create_app(
     personas: PersonaSwitcher | None = None,
     store_url: str | None = None,
     watch_policy: bool = True,
+    sync_progress: bool = False,
 ) -> Starlette:
     """The ASGI app serving ``hub``. ``personas`` (demo only) feed the
     persona switcher of the GraphiQL page, for the demo's own origin only;
     ``store_url`` names the database of the disclosure audit log (without it
-    nothing is audited: tests only). Only requests for ``[server]
+    nothing is audited: tests only); ``sync_progress`` draws the mirrors'
+    first sync on the terminal (``homeroom serve`` on a terminal). Only requests for ``[server]
     allowed_hosts`` are answered; CORS is on for ``cors_origins`` alone."""
     server = hub.settings.server
     schema = schema or build_schema(
@@ -373,12 +376,15 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         starting: asyncio.Task[None] | None = None
+        drawing: asyncio.Task[None] | None = None
         if not hub.ready:  # the demo opens its sources before serving
             if not await hub.registry.open():
                 log.warning("some sources failed to open; serving the others")
             if hub.registry.mirrors_syncing():
                 # A first sync runs in the background: /healthz says "syncing", /graphql NOT_READY.
                 starting = asyncio.create_task(_ready_after_first_syncs(hub, store_url))
+                if sync_progress:
+                    drawing = asyncio.create_task(show_first_syncs(hub.registry.adapters.values()))
             else:
                 await hub.match_identities(store_url)
                 hub.ready = True
@@ -408,10 +414,11 @@ def create_app(
             yield
         finally:
             stop.set()
-            if starting is not None:
-                starting.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await starting
+            for task in (starting, drawing):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
             if watcher is not None:
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -134,7 +134,7 @@ def serve(
     if not signers:
         log.warning("no sign-in method is configured: every request will be refused (401)")
     _run(
-        create_app(hub, store_url=url),
+        create_app(hub, store_url=url, sync_progress=sys.stderr.isatty()),
         host if host is not None else settings.server.host,
         port if port is not None else settings.server.port,
     )

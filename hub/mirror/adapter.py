@@ -120,6 +120,15 @@ class MirroredAdapter:
         held = {entity.value: rows for entity, rows in self.freshness.rows.items()}
         return LoadReport(counts={**held, **counts}, problems=list(report.problems))
 
+    def first_sync_progress(self) -> tuple[int, int]:
+        """Entities read in full so far and entities to read, for the first sync
+        (both equal once it is done; ``(0, n)`` before it began)."""
+        total = len(self._stored)
+        if self.freshness.first_sync_done:
+            return total, total
+        pending = self.sync.pending if self.sync is not None else set(self._stored)
+        return total - len(pending & set(self._stored)), total
+
     async def first_sync_attempted(self) -> None:
         """Wait until the first sync was tried (at once when the store held everything)."""
         if self.sync is not None:
