@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import os
 from pathlib import Path
 
 from sqlalchemy import select
@@ -12,27 +9,22 @@ from sqlalchemy import select
 from hub.mirror import MirroredAdapter
 from hub.mirror.tables import entity_table
 from hub.model import Entity
+from tests.csv_files import Row, rewrite_csv
 
 
 def change_first_score(folder: Path, score: str) -> str:
-    """Set the first row of ``results.csv`` to ``score``; returns its sourcedId.
+    """Set the first row of ``results.csv`` to ``score``; returns its sourcedId
+    (the file is rewritten as :func:`tests.csv_files.rewrite_csv` does)."""
+    changed: list[str] = []
 
-    The modification time moves on by a second: a file system's clock may be
-    coarser than the test is fast, and the simulator compares times."""
-    path = folder / "results.csv"
-    with path.open(encoding="utf-8", newline="") as stream:
-        reader = csv.DictReader(stream)
-        header, rows = list(reader.fieldnames or ()), list(reader)
-    assert rows[0]["score"] != score
-    rows[0]["score"] = score
-    out = io.StringIO()
-    writer = csv.DictWriter(out, header, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    before = path.stat().st_mtime_ns
-    path.write_text(out.getvalue(), encoding="utf-8")
-    os.utime(path, ns=(before + 1_000_000_000, before + 1_000_000_000))
-    return rows[0]["sourcedId"]
+    def change(rows: list[Row]) -> list[Row]:
+        assert rows[0]["score"] != score
+        rows[0]["score"] = score
+        changed.append(rows[0]["sourcedId"])
+        return rows
+
+    rewrite_csv(folder / "results.csv", change)
+    return changed[0]
 
 
 async def stored_score(adapter: MirroredAdapter, vendor_id: str) -> float | None:

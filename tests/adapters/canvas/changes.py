@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 from adapters.canvas._sim_data import CanvasDistrict
+from tests.csv_files import Row, rewrite_csv
 
-Row = dict[str, str]
 T0 = dt.datetime(2027, 1, 11, 9, 0, tzinfo=dt.UTC)
 """A Monday after the generated school days: every date in the files is before it."""
 
@@ -35,18 +33,8 @@ def rows(path: Path) -> list[Row]:
 
 
 def rewrite(path: Path, change: Callable[[list[Row]], list[Row]]) -> None:
-    """Rewrite a CSV file through ``change``; its modification time moves on by a
-    second, as a file system's clock may be coarser than a test is fast."""
-    with path.open(encoding="utf-8", newline="") as stream:
-        reader = csv.DictReader(stream)
-        header, found = list(reader.fieldnames or ()), list(reader)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, header, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(change(found))
-    before = path.stat().st_mtime_ns
-    path.write_text(out.getvalue(), encoding="utf-8")
-    os.utime(path, ns=(before + 1_000_000_000, before + 1_000_000_000))
+    """Rewrite the CSV file at ``path`` through ``change`` (see :func:`rewrite_csv`)."""
+    rewrite_csv(path, change)
 
 
 def edit(folder: Path, name: str, sourced_ids: set[str], **values: str) -> None:

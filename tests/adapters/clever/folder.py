@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import csv
-import io
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 from adapters.clever._sim_data import clever_id
-
-Row = dict[str, str]
+from tests.csv_files import Row, rewrite_csv
 
 
 def rows(folder: Path, name: str) -> list[Row]:
@@ -20,19 +17,8 @@ def rows(folder: Path, name: str) -> list[Row]:
 
 
 def rewrite(folder: Path, name: str, change: Callable[[list[Row]], list[Row]]) -> None:
-    """Rewrite ``name`` through ``change``, moving its modification time on by a
-    second: a file system's clock may be coarser than the test is fast."""
-    path = folder / name
-    with path.open(encoding="utf-8", newline="") as stream:
-        reader = csv.DictReader(stream)
-        header, old = list(reader.fieldnames or ()), list(reader)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, header, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(change(old))
-    before = path.stat().st_mtime_ns
-    path.write_text(out.getvalue(), encoding="utf-8")
-    os.utime(path, ns=(before + 1_000_000_000, before + 1_000_000_000))
+    """Rewrite ``folder/name`` with the rows ``change`` makes of its rows (see :func:`rewrite_csv`)."""
+    rewrite_csv(folder / name, change)
 
 
 def set_cell(folder: Path, name: str, sourced_id: str, column: str, value: str) -> None:

@@ -3,30 +3,15 @@
 from __future__ import annotations
 
 import csv
-import io
-import os
 from collections.abc import Callable
 from pathlib import Path
 
-Row = dict[str, str]
+from tests.csv_files import Row, rewrite_csv
 
 
 def rewrite(folder: Path, name: str, change: Callable[[list[Row]], list[Row]]) -> None:
-    """Rewrite ``folder/name`` with the rows ``change`` makes of its rows.
-
-    The modification time moves on by a second: a file system's clock may be
-    coarser than a test is fast, and the simulator compares times and sizes."""
-    path = folder / name
-    with path.open(encoding="utf-8", newline="") as stream:
-        reader = csv.DictReader(stream)
-        header, rows = list(reader.fieldnames or ()), list(reader)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, header, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(change(rows))
-    before = path.stat().st_mtime_ns
-    path.write_text(out.getvalue(), encoding="utf-8")
-    os.utime(path, ns=(before + 1_000_000_000, before + 1_000_000_000))
+    """Rewrite ``folder/name`` with the rows ``change`` makes of its rows (see :func:`rewrite_csv`)."""
+    rewrite_csv(folder / name, change)
 
 
 def set_cells(folder: Path, name: str, sourced_id: str, **cells: str) -> None:

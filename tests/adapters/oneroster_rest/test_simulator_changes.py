@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -17,11 +16,11 @@ import httpx
 import pytest
 
 from adapters.oneroster_rest._filter import instant
+from tests.csv_files import Row, rewrite_csv
 
 from .conftest import simulator
 from .test_simulator import GRADEBOOK, ROSTERING, signed_in
 
-Row = dict[str, str]
 BIG = 100_000  # one page holds a whole collection of the test district
 
 
@@ -32,18 +31,8 @@ def folder(district: Path, tmp_path: Path) -> Path:
 
 
 def rewrite(path: Path, change: Callable[[list[Row]], list[Row]]) -> None:
-    """Rewrite a CSV file through ``change``, moving its modification time on by
-    a second: a file system's clock may be coarser than the test is fast."""
-    with path.open(encoding="utf-8", newline="") as stream:
-        reader = csv.DictReader(stream)
-        header, rows = list(reader.fieldnames or ()), list(reader)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, header, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(change(rows))
-    before = path.stat().st_mtime_ns
-    path.write_text(out.getvalue(), encoding="utf-8")
-    os.utime(path, ns=(before + 1_000_000_000, before + 1_000_000_000))
+    """Rewrite the CSV file at ``path`` through ``change`` (see :func:`rewrite_csv`)."""
+    rewrite_csv(path, change)
 
 
 async def every(client: httpx.AsyncClient, path: str, **params: Any) -> list[dict[str, Any]]:
