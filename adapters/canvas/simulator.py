@@ -559,7 +559,14 @@ def list_assignments(request: Request, state: SimulatorState) -> Answer:
     course = _find(state, "course", request.path_params["course"])
     if course is None:
         return _not_found()
-    return _assignments(request, state.district.assignments[course["id"]])
+    # Canvas's default order ("position"): by assignment group position, then the
+    # assignment's position, then id; the groups' lists give the same order.
+    group_position = {group["id"]: group["position"] for group in state.district.groups[course["id"]]}
+    ordered = sorted(
+        state.district.assignments[course["id"]],
+        key=lambda a: (group_position.get(a["assignment_group_id"], 0), a["position"], a["id"]),
+    )
+    return _assignments(request, ordered)
 
 
 def list_assignment_groups(request: Request, state: SimulatorState) -> Answer:

@@ -12,7 +12,9 @@ the tests also use to check that a built filter means exactly what was asked.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
+import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +26,9 @@ __all__ = [
     "Predicate",
     "all_of",
     "any_of",
+    "encoded_length",
     "instant",
+    "or_chunks",
     "parse_filter",
     "predicate",
     "quote",
@@ -35,6 +39,7 @@ OPERATORS = ("=", "!=", ">", ">=", "<", "<=", "~")
 _LONGEST_FIRST = (">=", "<=", "!=", "=", ">", "<", "~")
 _FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 _JOINER = re.compile(r"\s+(AND|OR)\s+")
+_OR_LENGTH = 4  # " OR " form-encoded: "+OR+"
 
 
 class FilterSyntaxError(ValueError):
@@ -61,6 +66,43 @@ def any_of(field: str, values: Iterable[str]) -> str:
     if not parts:
         raise ValueError("any_of needs at least one value")
     return " OR ".join(parts)
+
+
+def encoded_length(expression: str) -> int:
+    """The characters ``expression`` takes in a URL query once form-encoded (as
+    httpx sends it: quotes and ``=`` become ``%27``/``%3D``, spaces ``+``)."""
+    return len(urllib.parse.quote_plus(expression))
+
+
+def or_chunks(field: str, values: Iterable[str], *, max_predicates: int, max_length: int) -> list[str]:
+    """``values`` (repeats dropped, order kept) as few :func:`any_of`
+    expressions as fit both limits: at most ``max_predicates`` predicates and
+    ``max_length`` encoded characters (:func:`encoded_length`) each. Chunks
+    are filled in order up to an even share of what is left, so none is left
+    nearly empty; a single predicate longer than ``max_length`` is still
+    sent, alone (it cannot be split)."""
+    unique = list(dict.fromkeys(values))
+    if not unique:
+        return []
+    sizes = [encoded_length(predicate(field, "=", value)) for value in unique]
+    whole = sum(sizes) + _OR_LENGTH * (len(unique) - 1)
+    count = max(math.ceil(len(unique) / max_predicates), math.ceil(whole / max_length))
+    chunks: list[list[str]] = []
+    index = 0
+    while index < len(unique):
+        # An even share of what is left over the chunks still planned.
+        left = max(1, count - len(chunks))
+        share = min(max_predicates, math.ceil((len(unique) - index) / left))
+        chunk, length = [unique[index]], sizes[index]
+        index += 1
+        while index < len(unique) and len(chunk) < share:
+            if length + _OR_LENGTH + sizes[index] > max_length:
+                break
+            length += _OR_LENGTH + sizes[index]
+            chunk.append(unique[index])
+            index += 1
+        chunks.append(chunk)
+    return [any_of(field, chunk) for chunk in chunks]
 
 
 def all_of(predicates: Sequence[str]) -> str:

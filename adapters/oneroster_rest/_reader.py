@@ -5,7 +5,10 @@ Providers differ in what they accept. A ``fields=`` or ``filter=`` a
 provider answers with 400 (``invalid_selection_field``,
 ``invalid_filter_field``) is remembered for the life of the adapter and
 the read is done without it, filtering in the hub instead, so one
-provider's gap costs one refused request, not an outage.
+provider's gap costs one refused request, not an outage. The same holds
+for the size of ``OR`` chunks: a filter of more than the portable two
+predicates refused with 400 brings chunks back to two, and a 414 (URI too
+long) halves the length they may take.
 
 When the first page of a read says how many records there are
 (``X-Total-Count``), the reader may ask for the following pages at once
@@ -20,19 +23,23 @@ import asyncio
 import logging
 import math
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from adapters.oneroster_rest._filter import any_of
+from adapters.oneroster_rest._filter import FilterSyntaxError, encoded_length, or_chunks, parse_filter
 from adapters.oneroster_rest._resources import Resource
 from hub.sdk.http import OffsetLimitPaging, Page, RequestRejected, VendorClient
 
-__all__ = ["CollectionReader", "Lookup", "PushDownRefused"]
+__all__ = ["PORTABLE_PREDICATES", "CollectionReader", "Lookup", "PushDownRefused", "concurrently"]
 
 log = logging.getLogger("homeroom.sources.oneroster_rest")
 
+PORTABLE_PREDICATES = 2
+"""Predicates per ``filter=`` every provider is expected to take (vendors.md 1.4)."""
+
 _REFUSAL_STATUSES = frozenset({400, 422})
+_TOO_LONG = 414
 _T = TypeVar("_T")
 _SIZES_KEPT = 4096  # record counts remembered for planning (a few per dashboard)
 
@@ -78,24 +85,36 @@ async def _one_page(
             await stream.aclose()
 
 
-async def _all_of(reads: Sequence[asyncio.Future[_T]]) -> list[_T]:
-    """The tasks' pages in order; on the first failure the others are cancelled
-    (none is left running, or failing unseen) and that failure is raised."""
+async def concurrently(reads: Sequence[Awaitable[_T]]) -> list[_T]:
+    """The reads' results in order, run at once; on the first failure the others
+    are cancelled (none is left running, or failing unseen) and that failure
+    is raised."""
+    tasks = [asyncio.ensure_future(read) for read in reads]
     try:
-        return list(await asyncio.gather(*reads))
+        return list(await asyncio.gather(*tasks))
     except BaseException:
-        for read in reads:
-            read.cancel()
-        await asyncio.gather(*reads, return_exceptions=True)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         raise
 
 
-class CollectionReader:
-    """Reads collections of one provider, remembering what it refused."""
+def _predicates(expression: str) -> int:
+    """How many predicates a filter this adapter built holds."""
+    try:
+        return len(parse_filter(expression).predicates)
+    except FilterSyntaxError:
+        return 1
 
-    def __init__(self, client: VendorClient, max_predicates: int) -> None:
+
+class CollectionReader:
+    """Reads collections of one provider, remembering what it refused and how
+    large the streams it read were (for planning)."""
+
+    def __init__(self, client: VendorClient, max_predicates: int, max_length: int) -> None:
         self.client = client
-        self.max_predicates = max_predicates
+        self._configured = (max_predicates, max_length)
+        self.max_predicates, self.max_length = self._configured
         self._refused_filters: set[tuple[str, str]] = set()
         self._no_projection: set[str] = set()
         # Record counts by (path, filter): only for choosing a plan, never for an answer.
@@ -106,10 +125,11 @@ class CollectionReader:
         return (resource.path, vendor_field.split(".")[0]) not in self._refused_filters
 
     def forget(self) -> None:
-        """Forget refusals and sizes (on ``open``: the provider may have changed)."""
+        """Forget refusals, learnt limits and sizes (on ``open``: the provider may have changed)."""
         self._refused_filters.clear()
         self._no_projection.clear()
         self._sizes.clear()
+        self.max_predicates, self.max_length = self._configured
 
     async def pages(
         self,
@@ -122,15 +142,19 @@ class CollectionReader:
         ahead: bool = False,
         until: int | None = None,
         newest_first: str | None = None,
-    ) -> AsyncIterator[Page]:
+        first: Page | None = None,
+    ) -> AsyncGenerator[Page, None]:
         """Pages of ``resource`` with the given ``fields=`` and ``filter=``.
 
         ``ahead``: once the first page gives the total, ask for the pages
         up to offset ``until`` (the end when ``None``) at once; later pages
         are read one by one, as without it. ``newest_first``: sort by that
-        field, descending. Raises :class:`PushDownRefused` (after
-        remembering the refusal) when the provider answers 400/422 to a
-        ``filter=`` or ``fields=``.
+        field, descending. ``first``: the page at ``resume``, already read
+        with the same arguments (see :meth:`first_pages`), so it costs no
+        request. Raises :class:`PushDownRefused` (after remembering the
+        refusal) when the provider answers 400/422 to a ``filter=`` or
+        ``fields=``, or 414 to a filter it can be given in smaller chunks.
+        Every page's ``X-Total-Count`` is remembered for planning.
         """
         params: dict[str, str | int | float] = {}
         if fields and resource.path not in self._no_projection:
@@ -140,16 +164,26 @@ class CollectionReader:
         if newest_first:
             params["sort"], params["orderBy"] = newest_first, "desc"
         paging = _items_of(resource.key)
+        key = (resource.path, filter_expression)
         try:
             if ahead:
-                async for page in self._ahead(paging, resource.path, params, resume, page_size, until):
+                async for page in self._ahead(paging, resource.path, params, resume, page_size, until, first):
+                    self._note(key, page)
                     yield page
                 return
+            if first is not None:
+                yield first
+                if first.next is None:
+                    return
+                resume = first.next
             async for page in paging.pages(
                 self.client, resource.path, params, resume=resume, page_size=page_size
             ):
+                self._note(key, page)
                 yield page
         except RequestRejected as exc:
+            if exc.status == _TOO_LONG and self._shorten(filter_expression):
+                raise PushDownRefused(resource.path) from None
             if exc.status not in _REFUSAL_STATUSES or not self._learn(resource, params, exc):
                 raise
             raise PushDownRefused(resource.path) from None
@@ -162,8 +196,10 @@ class CollectionReader:
         resume: str | None,
         page_size: int | None,
         until: int | None,
-    ) -> AsyncIterator[Page]:
-        first = await _one_page(paging, self.client, path, params, int(resume or 0), page_size)
+        first: Page | None,
+    ) -> AsyncGenerator[Page, None]:
+        if first is None:
+            first = await _one_page(paging, self.client, path, params, int(resume or 0), page_size)
         yield first
         following = first.next
         # The provider's own page length: it may cut ``limit`` to its maximum.
@@ -171,10 +207,10 @@ class CollectionReader:
         if following is not None and first.total is not None and step > 0:
             end = first.total if until is None else min(first.total, until)
             reads = [
-                asyncio.ensure_future(_one_page(paging, self.client, path, params, offset, page_size))
+                _one_page(paging, self.client, path, params, offset, page_size)
                 for offset in range(int(following), end, step)
             ]
-            for page in await _all_of(reads):
+            for page in await concurrently(reads):
                 if page.position != following:
                     break  # an earlier page was short: the offsets asked for no longer line up
                 yield page
@@ -185,9 +221,48 @@ class CollectionReader:
             async for page in paging.pages(self.client, path, params, resume=following, page_size=page_size):
                 yield page
 
+    def _note(self, key: tuple[str, str | None], page: Page) -> None:
+        # X-Total-Count counts the whole stream, whichever page says it.
+        if page.total is not None or page.position in ("", "0"):
+            self._remember(key, page.total)
+
+    def _remember(self, key: tuple[str, str | None], total: int | None) -> None:
+        self._sizes[key] = total
+        self._sizes.move_to_end(key)
+        if len(self._sizes) > _SIZES_KEPT:
+            self._sizes.popitem(last=False)
+
+    def _shorten(self, expression: str | None) -> bool:
+        """After a 414: chunks half as long as ``expression`` from now on, when
+        it was an ``OR`` chunk that can be split (one predicate cannot)."""
+        if not expression or " OR " not in expression:
+            return False
+        self.max_length = max(1, min(self.max_length, encoded_length(expression) // 2))
+        log.warning(
+            "source %s: URI too long; filters of at most %d characters from now on",
+            self.client.name,
+            self.max_length,
+        )
+        return True
+
     def _learn(self, resource: Resource, params: dict[str, str | int | float], exc: RequestRejected) -> bool:
         codes = set(exc.vendor_codes)
         expression = str(params.get("filter") or "")
+        if (
+            expression
+            and "invalid_selection_field" not in codes
+            and self.max_predicates > PORTABLE_PREDICATES
+            and _predicates(expression) > PORTABLE_PREDICATES
+        ):
+            # Longer than portable: the length may be what was refused, not the field.
+            self.max_predicates = PORTABLE_PREDICATES
+            log.warning(
+                "source %s: %s refuses a long filter; %d predicates per filter from now on",
+                self.client.name,
+                resource.path,
+                PORTABLE_PREDICATES,
+            )
+            return True
         if "filter" in params and ("invalid_filter_field" in codes or "invalid_selection_field" not in codes):
             field = expression.split("=")[0].rstrip("!<>~").split(".")[0]
             self._refused_filters.add((resource.path, field))
@@ -206,37 +281,50 @@ class CollectionReader:
             return True
         return False
 
+    def known(self, resource: Resource, expression: str | None) -> tuple[bool, int | None]:
+        """(whether it is remembered, the remembered number of records) of a stream."""
+        key = (resource.path, expression)
+        if key not in self._sizes:
+            return False, None
+        self._sizes.move_to_end(key)
+        return True, self._sizes[key]
+
     async def size(self, resource: Resource, expression: str | None = None) -> int | None:
         """The number of records of ``resource`` matching ``expression`` (all when
-        ``None``), from a one-record read, remembered for planning (the most
-        recent :data:`_SIZES_KEPT` of them)."""
-        key = (resource.path, expression)
-        if key in self._sizes:
-            self._sizes.move_to_end(key)
-            return self._sizes[key]
-        total = None
-        async for page in self.pages(resource, "sourcedId", expression, page_size=1):
-            total = page.total
-            break
-        self._sizes[key] = total
-        if len(self._sizes) > _SIZES_KEPT:
-            self._sizes.popitem(last=False)
-        return total
+        ``None``): remembered from an earlier read, else from a one-record read;
+        kept for planning (the most recent :data:`_SIZES_KEPT` of them)."""
+        remembered, total = self.known(resource, expression)
+        if remembered:
+            return total
+        stream = self.pages(resource, "sourcedId", expression, page_size=1)
+        try:
+            return (await anext(stream)).total
+        finally:
+            await stream.aclose()
 
-    def chunks(self, values: Sequence[str]) -> list[list[str]]:
-        """``values`` without repeats, in ``OR`` chunks of at most ``max_predicates``."""
-        unique = list(dict.fromkeys(values))
-        size = self.max_predicates
-        return [unique[i : i + size] for i in range(0, len(unique), size)]
+    async def first_pages(
+        self, resource: Resource, fields: str | None, expressions: Sequence[str | None]
+    ) -> list[Page]:
+        """The first page (at the source's page size) of each stream, read at once:
+        what a read of them starts with, and (``X-Total-Count``) what the rest costs."""
 
-    async def cost(self, resource: Resource, expressions: Sequence[str | None]) -> int:
-        """Requests reading every stream of ``expressions`` to the end costs, with
-        the one-record probes that tell (made at once; remembered, see :meth:`size`)."""
-        probes = sum((resource.path, expression) not in self._sizes for expression in expressions)
-        reads = [asyncio.ensure_future(self.size(resource, expression)) for expression in expressions]
-        totals = await _all_of(reads)
-        size = self.client.config.page_size
-        return probes + sum(max(1, math.ceil((total or 0) / size)) for total in totals)
+        async def first(expression: str | None) -> Page:
+            stream = self.pages(resource, fields, expression)
+            try:
+                return await anext(stream)
+            finally:
+                await stream.aclose()
+
+        return await concurrently([first(expression) for expression in expressions])
+
+    def expressions(self, vendor_field: str, values: Sequence[str]) -> list[str]:
+        """``vendor_field`` is one of ``values``, as ``OR`` chunks within the
+        provider's predicate and length limits (see :func:`or_chunks`)."""
+        return or_chunks(vendor_field, values, max_predicates=self.max_predicates, max_length=self.max_length)
+
+    def pages_of(self, total: int | None) -> int:
+        """Requests a stream of ``total`` records takes at the source's page size."""
+        return max(1, math.ceil((total or 0) / self.client.config.page_size))
 
     async def plan(
         self, resource: Resource, vendor_field: str, values: Sequence[str], expected: int = 0
@@ -244,23 +332,29 @@ class CollectionReader:
         """Filter expressions reading the records whose ``vendor_field`` is one of ``values``.
 
         OneRoster has no multi-id GET and portable filters hold few
-        predicates, so values go in chunks of ``max_predicates`` joined by
-        ``OR``. When that needs more requests than reading the whole
-        collection (its size from one probe), the plan is the whole
-        collection (``[None]``) and the caller filters. ``expected``: how
-        many values the caller will look up in all (a join over pages
-        still to come), when more than ``values`` holds.
+        predicates, so values go in ``OR`` chunks (:meth:`expressions`).
+        When that needs more requests than reading the whole collection (its
+        size remembered, or from one probe when more than two chunks), the
+        plan is the whole collection (``[None]``) and the caller filters.
+        ``expected``: how many values the caller will look up in all (a
+        join over pages still to come), when more than ``values`` holds.
         """
         if not self.can_push(resource, vendor_field):
             return [None]
-        chunks = self.chunks(values)
-        needed = max(len(chunks), math.ceil(expected / self.max_predicates))
-        if needed > 2:
+        chunks = self.expressions(vendor_field, values)
+        needed = len(chunks)
+        if expected > len(values) and chunks:
+            # Values of this length per chunk, within both limits.
+            length = sum(encoded_length(chunk) for chunk in chunks) / len(set(values))
+            per_chunk = max(1, min(self.max_predicates, int(self.max_length // max(length, 1.0))))
+            needed = max(needed, math.ceil(expected / per_chunk))
+        remembered, _ = self.known(resource, None)
+        # More than two chunks are worth a probe; a remembered size costs nothing.
+        if needed > 2 or (remembered and needed > 1):
             total = await self.size(resource)
-            pages = math.ceil(max(total or 0, 1) / self.client.config.page_size)
-            if total is not None and pages < needed:
+            if total is not None and self.pages_of(total) < needed:
                 return [None]
-        return [any_of(vendor_field, chunk) for chunk in chunks]
+        return list(chunks)
 
     async def objects(
         self, resource: Resource, fields: str, vendor_field: str, values: Sequence[str], expected: int = 0

@@ -13,8 +13,9 @@ import httpx
 
 from adapters.oneroster_rest import _delta as d
 from adapters.oneroster_rest import _mapping as m
-from adapters.oneroster_rest._filter import all_of, any_of, instant, predicate
-from adapters.oneroster_rest._reader import CollectionReader, PushDownRefused
+from adapters.oneroster_rest._choice import Plan, cheapest
+from adapters.oneroster_rest._filter import all_of, instant, predicate
+from adapters.oneroster_rest._reader import CollectionReader, PushDownRefused, concurrently
 from adapters.oneroster_rest._resources import (
     DATE_FROM,
     DATE_TO,
@@ -56,6 +57,7 @@ from hub.sdk import (
 from hub.sdk.http import (
     OAuth1Signer,
     OAuth2ClientCredentials,
+    Page,
     RequestRejected,
     SourceAuth,
     Timing,
@@ -141,6 +143,7 @@ _BUILDERS: dict[Entity, Callable[[m.Json], Record | None]] = {
 }
 _ATTEMPTS = 3  # plans tried when a provider refuses a push-down
 _COUNT_PAGES = 5  # a stream filtered here is read whole to count it when no longer than this
+_NARROWED = "v"  # cursor prefix: the list is read by the caller's relations (visible_if)
 
 
 @dataclass(slots=True)
@@ -188,20 +191,24 @@ class OneRosterRestAdapter:
     - Projection: ``fields=`` asks only for the OneRoster fields behind the
       requested attributes (plus id, status and what decides a user's kind).
     - Filters: one of a request's filters (the one with fewest values) or
-      its ids go into ``filter=`` as ``OR`` chunks of ``filter_predicates``
+      its ids go into ``filter=`` as ``OR`` chunks of at most
+      ``filter_predicates`` predicates and ``filter_length`` characters
       (values quoted, inner quotes doubled); every filter is then applied
       again here, so a provider's looser matching cannot widen an answer.
       A look-up needing more chunk requests than reading the whole
       collection (by ``X-Total-Count``) reads the collection instead.
-    - Narrowing: ``visible_if`` is applied to every row; when the request's
-      own restriction costs more than a couple of requests and the caller's
-      relations cost fewer (sizes from remembered one-row probes), the
-      relations are read instead (a teacher's scores by section, not by
-      student), so the count does not grow with the teacher's students.
+    - Narrowing: ``visible_if`` is applied to every row; the caller's
+      relations are also a way of reading the rows, and when it costs fewer
+      requests than the request's own restriction it is the one read (a
+      teacher's scores by section, not by student), so the count does not
+      grow with the teacher's students nor the district. What a way costs
+      is learnt from its streams' first pages (or remembered sizes), which
+      the read then starts from: nothing is read twice to be counted.
     - Paging: ``limit``/``offset`` to the end, ``X-Total-Count``; a request's
       ``cursor`` is the provider offset to resume at (the offset itself for a
       whole collection, ``o`` + offset for a filtered one) or, for answers
-      merged from several chunks, a position in them (``r`` + n).
+      merged from several chunks, a position in them (``r`` + n); ``v``
+      before either: the list is read by the caller's relations.
     - People: students come from ``/students``; teachers (all staff) and
       guardians from ``/users``, by their primary role, as the CSV adapter.
     - Joins: demographics onto students, category titles onto line items,
@@ -226,7 +233,7 @@ class OneRosterRestAdapter:
         self.config = config
         self.version = config.version
         self._client = VendorClient(config, self._auth(config), transport=transport, timing=timing)
-        self._reader = CollectionReader(self._client, config.filter_predicates)
+        self._reader = CollectionReader(self._client, config.filter_predicates, config.filter_length)
         self._resources = resources(config.version)
         self._capabilities = CAPABILITIES if config.homeroom_extensions else CORE_CAPABILITIES
         self._extension_missing = False
@@ -298,11 +305,11 @@ class OneRosterRestAdapter:
             return FetchResult(records=[], total=0)  # the caller can be related to no row
         if resource.extension and self._extension_missing:
             return FetchResult(records=[], total=0)
-        kind, start = self._cursor(request.cursor)
+        kind, narrowed, start = self._cursor(request.cursor)
         async with self._client.deadline():
             for _ in range(_ATTEMPTS):
                 try:
-                    return await self._fetch(resource, request, kind, start)
+                    return await self._fetch(resource, request, kind, narrowed, start)
                 except PushDownRefused:
                     continue
                 except RequestRejected as exc:
@@ -463,28 +470,37 @@ class OneRosterRestAdapter:
             raise UnsupportedRequest(self.name, "limit must not be negative")
         return self._resources[request.entity]
 
-    def _cursor(self, cursor: str | None) -> tuple[str, int]:
+    def _cursor(self, cursor: str | None) -> tuple[str, bool, int]:
+        """(kind, read by the caller's relations, position) of a cursor this source returned."""
         if cursor is None:
-            return "", 0
+            return "", False, 0
+        narrowed = cursor.startswith(_NARROWED)
+        text = cursor[len(_NARROWED) :] if narrowed else cursor
         # A whole-collection offset is plain digits, as the CSV adapter's cursors.
-        kind, number = ("w", cursor) if cursor[:1].isdigit() else (cursor[:1], cursor[1:])
+        kind, number = ("w", text) if text[:1].isdigit() and not narrowed else (text[:1], text[1:])
         if kind not in ("o", "w", "r") or not (number.isascii() and number.isdigit()):
             raise UnsupportedRequest(self.name, "unknown paging cursor (not one this source returned)")
-        return kind, int(number)
+        return kind, narrowed, int(number)
 
-    async def _fetch(self, resource: Resource, request: FetchRequest, kind: str, start: int) -> FetchResult:
-        plan = [None] if kind == "w" else await self._plan(resource, request)
-        if kind == "o" and (len(plan) != 1 or plan[0] is None):
+    async def _fetch(
+        self, resource: Resource, request: FetchRequest, kind: str, narrowed: bool, start: int
+    ) -> FetchResult:
+        plan = Plan((None,)) if kind == "w" else await self._plan(resource, request, kind, narrowed)
+        expressions = plan.expressions
+        if kind == "o" and (len(expressions) != 1 or expressions[0] is None):
             raise UnsupportedRequest(self.name, "paging cursor no longer valid; start the list again")
-        if kind == "r" or len(plan) != 1:
+        if kind == "r" or len(expressions) != 1:
             return await self._merged(resource, request, plan, start)
-        expression = plan[0]
+        expression = expressions[0]
         joined = _Joined()
-        scan = await self._scan(resource, request, expression, start, request.limit, joined)
+        first = plan.firsts.get(expression)
+        scan = await self._scan(
+            resource, request, expression, start, request.limit, joined, first if start == 0 else None
+        )
         total = scan.total
         if not (resource.exact and self._fully_pushed(request, expression)):
-            total = await self._count(resource, request, expression, start, scan, joined)
-        prefix = "" if expression is None else "o"
+            total = await self._count(resource, request, expression, start, scan, joined, first)
+        prefix = ("" if expression is None else "o") if not plan.narrowed else _NARROWED + "o"
         records = [_project(record, request.fields) for record in scan.records]
         next_cursor = f"{prefix}{scan.resume}" if scan.resume is not None else None
         return FetchResult(records=records, next_cursor=next_cursor, total=total)
@@ -497,6 +513,7 @@ class OneRosterRestAdapter:
         start: int,
         scan: _Scan,
         joined: _Joined,
+        first: Page | None,
     ) -> int | None:
         """The number of matching records when filtering here: known when the
         scan saw the whole stream, counted when the stream is a few pages, else
@@ -505,15 +522,18 @@ class OneRosterRestAdapter:
             return len(scan.records)
         if scan.total is None or scan.total > _COUNT_PAGES * self.config.page_size:
             return None
-        whole = await self._scan(resource, request, expression, 0, None, joined)
+        whole = await self._scan(resource, request, expression, 0, None, joined, first)
         return len(whole.records)
 
-    async def _merged(
-        self, resource: Resource, request: FetchRequest, plan: Sequence[str | None], start: int
-    ) -> FetchResult:
-        """Read every chunk to the end, merge in plan order, page in memory."""
+    async def _merged(self, resource: Resource, request: FetchRequest, plan: Plan, start: int) -> FetchResult:
+        """Read every stream to the end at once, merge in plan order, page in memory."""
         joined = _Joined()
-        scans = await asyncio.gather(*(self._scan(resource, request, expr, 0, None, joined) for expr in plan))
+        scans = await concurrently(
+            [
+                self._scan(resource, request, expression, 0, None, joined, plan.firsts.get(expression))
+                for expression in plan.expressions
+            ]
+        )
         rows: list[Record] = []
         seen: set[str] = set()
         for scan in scans:
@@ -523,7 +543,9 @@ class OneRosterRestAdapter:
                     rows.append(record)
         end = len(rows) if request.limit is None else min(len(rows), start + request.limit)
         page = [_project(record, request.fields) for record in rows[start:end]]
-        return FetchResult(records=page, next_cursor=f"r{end}" if end < len(rows) else None, total=len(rows))
+        prefix = _NARROWED if plan.narrowed else ""
+        next_cursor = f"{prefix}r{end}" if end < len(rows) else None
+        return FetchResult(records=page, next_cursor=next_cursor, total=len(rows))
 
     def _fully_pushed(self, request: FetchRequest, expression: str | None) -> bool:
         """Whether the provider's count is the answer's: nothing left to filter here."""
@@ -535,33 +557,33 @@ class OneRosterRestAdapter:
         )
         return expression is not None and (restrictions == 1 or dates_only)
 
-    async def _plan(self, resource: Resource, request: FetchRequest) -> list[str | None]:
+    async def _plan(self, resource: Resource, request: FetchRequest, kind: str, narrowed: bool) -> Plan:
         """The filter expressions to read with: one stream, or several chunks.
 
         The request's own restriction (its ids, else the filter with fewest
         values) is read in chunks, or the collection whole when that is
-        fewer requests. When either costs more than a couple of requests, the
-        caller's relations (``visible_if``) may cost less: the scores a teacher
-        can see of 150 students are in the teacher's five sections, a few
-        pages instead of 75 two-student requests, however large the district.
+        fewer requests. The caller's relations (``visible_if``) are another
+        way to the same rows, and may cost less: the scores a teacher can
+        see of 150 students are in the teacher's five sections, one page
+        instead of pages of every class those students take. The cheaper
+        is chosen (see :func:`cheapest`); a cursor's page is read the way its
+        first page was (``kind`` and ``narrowed`` say which).
         """
+        relations = self._narrowed(resource, request) if request.visible_if else None
+        if narrowed:
+            if relations is None:
+                raise UnsupportedRequest(self.name, "paging cursor no longer valid; start the list again")
+            return Plan(relations, narrowed=True)
         bounds = self._bounds(resource, request)
         own = self._own_restriction(resource, request)
         plan = [bounds] if own is None else await self._reader.plan(resource, *own)
         if plan == [None]:
             plan = [bounds]
-        whole = len(plan) == 1 and plan[0] == bounds  # one stream the request does not restrict
-        if not request.visible_if or not (whole or len(plan) > 2):
-            return plan
-        narrowed = self._narrowed(resource, request)
-        if narrowed is None:
-            return plan
-        # Chunks of the request's own restriction count one request each (the
-        # fewest they can cost); the relations' chunks count their pages.
-        cost = await self._reader.cost(resource, plan) if whole else len(plan)
-        if len(narrowed) < cost and await self._reader.cost(resource, narrowed) < cost:
-            return list(narrowed)
-        return plan
+        if relations is None or kind in ("o", "r"):
+            return Plan(tuple(plan))
+        fields = resource.vendor_fields(self._attributes(request))
+        unrestricted = own is None or plan == [bounds]
+        return await cheapest(self._reader, resource, fields, plan, relations, own_unrestricted=unrestricted)
 
     def _own_restriction(self, resource: Resource, request: FetchRequest) -> tuple[str, Sequence[str]] | None:
         """(vendor field, values) of the request's tightest restriction the provider
@@ -595,7 +617,7 @@ class OneRosterRestAdapter:
             field = "sourcedId" if attribute == "vendor_id" else resource.filters.get(attribute)
             if field is None or not self._reader.can_push(resource, field):
                 return None
-            chunks.extend(any_of(field, chunk) for chunk in self._reader.chunks(values))
+            chunks.extend(self._reader.expressions(field, values))
         return tuple(dict.fromkeys(chunks))
 
     def _attributes(self, request: FetchRequest) -> frozenset[str]:
@@ -616,8 +638,10 @@ class OneRosterRestAdapter:
         offset: int,
         limit: int | None,
         joined: _Joined | None = None,
+        first: Page | None = None,
     ) -> _Scan:
-        """Read one stream from ``offset`` until ``limit`` records pass or it ends."""
+        """Read one stream from ``offset`` until ``limit`` records pass or it ends;
+        ``first``: its page at offset 0 when already read (only used from there)."""
         attributes = self._attributes(request)
         fields = resource.vendor_fields(attributes)
         ids = frozenset(request.ids) if request.ids is not None else None
@@ -636,8 +660,17 @@ class OneRosterRestAdapter:
         # end, or up to the limit when every row read is kept.
         ahead = limit is None or exact
         until = None if limit is None else offset + limit
+        if offset != 0:
+            first = None
         async for page in self._reader.pages(
-            resource, fields, expression, resume=str(offset), page_size=size, ahead=ahead, until=until
+            resource,
+            fields,
+            expression,
+            resume=str(offset),
+            page_size=size,
+            ahead=ahead,
+            until=until,
+            first=first,
         ):
             if total is None:
                 total = page.total

@@ -38,7 +38,15 @@ class OneRosterRestConfig(HttpSourceConfig):
     - ``scope``: OAuth 2 scopes to ask for, space-separated (none by default).
     - ``token_auth_method``: how the secret goes to the token endpoint.
     - ``filter_predicates``: predicates per ``filter=`` expression; 2 is the
-      portable limit, raise it when the provider accepts longer filters.
+      portable limit, raise it when the provider accepts longer filters (a
+      teacher's 150 students are then a couple of requests, not 75). A
+      provider refusing a longer filter with 400 brings it back to 2.
+    - ``filter_length``: the longest ``filter=`` value sent, in URL-encoded
+      characters (an id predicate takes some 40); longer chunks are split. The
+      default leaves room under the 8 KiB request line most servers accept;
+      a provider answering 414 (URI too long) halves it for the adapter's life.
+    - ``page_size`` (shared key): the provider's largest page, when it allows
+      more than the default 100, saves requests on every large read.
     - ``homeroom_extensions``: read course grades and attendance from
       Homeroom's extension endpoints (``/ims/oneroster/x-homeroom/v1``); a
       provider without them simply has none.
@@ -58,6 +66,7 @@ class OneRosterRestConfig(HttpSourceConfig):
     token_auth_method: Literal["client_secret_basic", "client_secret_post"] = "client_secret_basic"
     oauth1_signature_method: Literal["HMAC-SHA1", "HMAC-SHA256"] = "HMAC-SHA1"
     filter_predicates: int = Field(default=2, ge=1, le=100)
+    filter_length: int = Field(default=4000, ge=100, le=60_000)
     homeroom_extensions: bool = True
 
     @field_validator("base_url")

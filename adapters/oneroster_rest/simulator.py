@@ -77,6 +77,9 @@ class SimulatorConfig:
     - ``token_ttl``: seconds a token lives.
     - ``max_page_size``: ``limit`` values above it are cut to it (as providers do).
     - ``max_filter_predicates``: longer filters get 400 (``None``: no limit).
+    - ``max_url_length``: a data request whose path and query (as sent,
+      URL-encoded) are longer gets 414 URI Too Long, as web servers answer
+      (``None``: no limit beyond the HTTP server's own).
     - ``dotted_filters``: whether ``filter=class.sourcedId='x'`` is accepted.
     - ``rate_limit_per_second``: past it, 429 with ``Retry-After: retry_after``.
     - ``latency``: seconds added to every data request.
@@ -99,6 +102,7 @@ class SimulatorConfig:
     token_ttl: int = 3600
     max_page_size: int = 1000
     max_filter_predicates: int | None = None
+    max_url_length: int | None = None
     dotted_filters: bool = True
     rate_limit_per_second: float | None = None
     retry_after: int = 1
@@ -316,6 +320,10 @@ async def _gate(state: SimulatorState, request: Request) -> Response | None:
     state.queries.append(dict(request.query_params))
     if not _authorised(state, request):
         return _error(401, "unauthorisedrequest", "missing, unknown or expired credentials")
+    if config.max_url_length is not None:
+        path = request.scope.get("raw_path") or request.url.path.encode()
+        if len(path) + 1 + len(request.scope.get("query_string", b"")) > config.max_url_length:
+            return _error(414, "invaliddata", f"URI longer than {config.max_url_length} characters")
     if config.rate_limit_per_second:
         now = time.monotonic()
         recent = state._recent

@@ -70,6 +70,7 @@ def test_a_missing_secret_names_the_variable_not_a_value(monkeypatch: pytest.Mon
         {"client_id_file": "/x"},
         {"auth": "saml"},
         {"filter_predicates": 0},
+        {"filter_length": 50},  # not even one id predicate would fit
         {"base_url": "sis.example"},
     ],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from adapters.oneroster_rest._filter import (
@@ -10,6 +11,8 @@ from adapters.oneroster_rest._filter import (
     Predicate,
     all_of,
     any_of,
+    encoded_length,
+    or_chunks,
     parse_filter,
     predicate,
     quote,
@@ -108,3 +111,51 @@ def test_predicates_follow_the_spec() -> None:
     assert parse_filter("familyName!='Jones' AND familyName!='Brown'").matches(user)
     assert not parse_filter("familyName='Jones' OR familyName='Brown'").matches(user)
     assert not parse_filter("middleName='x'").matches(user)
+
+
+def test_encoded_length_is_what_httpx_sends() -> None:
+    for value in (*HOSTILE, "stu-000183"):
+        expression = any_of("user.sourcedId", [value, "safe"])
+        sent = httpx.URL("http://sim.test/x", params={"filter": expression}).query
+        assert encoded_length(expression) == len(sent) - len(b"filter=")
+
+
+def test_or_chunks_keep_order_drop_repeats_and_are_even() -> None:
+    values = [f"stu-{i:06}" for i in range(115)]
+    chunks = or_chunks("user.sourcedId", [*values, values[0]], max_predicates=100, max_length=60_000)
+    parsed = [parse_filter(chunk) for chunk in chunks]
+    assert [len(p.predicates) for p in parsed] == [58, 57]  # not 100 and 15
+    assert [p.value for chunk in parsed for p in chunk.predicates] == values
+    assert all(p.joiner == "OR" and {q.field for q in p.predicates} == {"user.sourcedId"} for p in parsed)
+    # The portable limit: two per filter, in order.
+    assert or_chunks("sourcedId", ["c", "a", "b"], max_predicates=2, max_length=4000) == [
+        "sourcedId='c' OR sourcedId='a'",
+        "sourcedId='b'",
+    ]
+    assert or_chunks("sourcedId", [], max_predicates=2, max_length=4000) == []
+
+
+@pytest.mark.parametrize("limit", [100, 480, 1000, 4000])
+def test_or_chunks_stay_within_the_length(limit: int) -> None:
+    values = [f"{i:08}-{'x' * (i % 13)}-o'hara" for i in range(200)]
+    chunks = or_chunks("student.sourcedId", values, max_predicates=100, max_length=limit)
+    assert all(encoded_length(chunk) <= limit for chunk in chunks)
+    assert [p.value for chunk in chunks for p in parse_filter(chunk).predicates] == values
+    # Hardly more than filling each chunk to the brim, in order, would make.
+    brim: list[list[str]] = [[]]
+    for value in values:
+        if brim[-1] and (
+            len(brim[-1]) == 100 or encoded_length(any_of("student.sourcedId", [*brim[-1], value])) > limit
+        ):
+            brim.append([])
+        brim[-1].append(value)
+    assert len(brim) <= len(chunks) <= len(brim) + 1
+
+
+def test_a_predicate_longer_than_the_limit_is_sent_alone() -> None:
+    long = "x" * 300
+    assert or_chunks("sourcedId", ["a", long, "b"], max_predicates=10, max_length=100) == [
+        "sourcedId='a'",
+        f"sourcedId='{long}'",
+        "sourcedId='b'",
+    ]
