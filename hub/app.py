@@ -364,6 +364,10 @@ def create_app(
                 }
                 for name, s in hub.registry.states.items()
             },
+            # Rows read/accepted/rejected per file-reading source: counts only, no data.
+            "dataQuality": {
+                n: s.report.totals() for n, s in hub.registry.states.items() if s.report and s.report.files
+            },
             "policy": {
                 "version": getattr(policy.current, "version", None),
                 "lastReloadError": getattr(policy, "last_error", None),

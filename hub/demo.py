@@ -6,12 +6,14 @@ import contextlib
 import datetime as dt
 import os
 import secrets
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hub.auth import DevSigner
 from hub.personas import Persona, pick_personas
+from hub.sdk._report import LoadReport, render_report
 from hub.settings import load_settings
 from hub.testing import DistrictSpec, generate_district, is_generated, read_generated_spec
 
@@ -49,6 +51,7 @@ class PreparedDemo:
     rejected_rows: int
     sources: list[str] = field(default_factory=list)
     simulators: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+    report: LoadReport | None = None
 
     def close(self) -> None:
         """Stop the vendor simulators this demo started."""
@@ -59,12 +62,32 @@ class PreparedDemo:
         counts = ", ".join(f"{n} {e}" for e, n in sorted(self.counts.items()) if n)
         lines = [f"Serving {origin} from {self.data_dir}" + (f" ({counts})" if len(self.counts) > 3 else "")]
         lines += [f"  source {line}" for line in self.sources]
-        if self.rejected_rows:
-            lines.append(f"  {self.rejected_rows} rows were rejected; see the log for file and line")
+        lines += self._quality()
         missing = {"principal", "teacher", "guardian", "student"} - set(self.personas)
         if missing:
             lines.append(f"  no one in the data for: {', '.join(sorted(missing))} (no token for them)")
         return "\n".join(lines)
+
+    def _quality(self) -> list[str]:
+        """The data-quality summary of a district's own export (or of any set with
+        problems): rows per file, the first problem groups, where the full report is."""
+        report = self.report
+        if report is None or not report.files or (self.generated and not report.problems):
+            return [f"  {self.rejected_rows} rows were rejected"] if self.rejected_rows else []
+        totals = report.totals()
+        lines = [
+            f"  data quality: {totals['read']} rows read, {totals['accepted']} accepted"
+            f" ({totals['acceptedWithWarnings']} with warnings), {totals['rejected']} rejected,"
+            f" {totals['skipped']} skipped as deleted"
+        ]
+        lines += [f"    {line}" for line in render_report(report, limit=_SUMMARY_GROUPS)]
+        folder = shlex.quote(str(self.data_dir))
+        lines.append(f"  full report: homeroom sources check --data-dir {folder} --details (or --json)")
+        return lines
+
+
+# Problem groups the demo prints; the full report has them all.
+_SUMMARY_GROUPS = 10
 
 
 def _needs_generation(data_dir: Path, spec: DistrictSpec) -> bool:
@@ -175,6 +198,7 @@ async def prepare_demo(
         generated=generated,
         counts=dict(report.counts) if report else {},
         rejected_rows=len(report.rejected) if report else 0,
+        report=report,
         sources=described,
         simulators=stack,
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import json
 import math
 import re
 import secrets
@@ -24,7 +25,7 @@ import time
 import tomllib
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated, Any
@@ -33,6 +34,7 @@ import typer
 import uvicorn
 
 from hub.model import Entity
+from hub.sdk._report import LoadReport, render_report
 from hub.sdk._simulator import SIMULATOR_ENTRY_POINT_GROUP, SimulatorOptions, SimulatorSpec
 from hub.settings import Settings, SettingsError, load_settings
 
@@ -40,6 +42,8 @@ __all__ = [
     "CheckRow",
     "check_sources",
     "installed_simulators",
+    "render_details",
+    "render_json",
     "render_rows",
     "simulate",
     "sources_app",
@@ -334,7 +338,9 @@ def _stopwatch() -> Iterator[list[float]]:
         elapsed[0] = (time.perf_counter() - started) * 1000
 
 
-async def _check_one(table: Mapping[str, Any], limit: int, timeout: float) -> list[CheckRow]:
+async def _check_one(
+    table: Mapping[str, Any], limit: int, timeout: float, reports: dict[str, LoadReport] | None = None
+) -> list[CheckRow]:
     from hub.federation.registry import build_registry
     from hub.sdk import ConfigError, FetchRequest, SourceError
 
@@ -355,8 +361,12 @@ async def _check_one(table: Mapping[str, Any], limit: int, timeout: float) -> li
         state = registry.states[name]
         if not opened:
             return [CheckRow(name, OPEN, False, ms=elapsed[0], reason=state.last_error or "did not open")]
+        if state.report is not None and reports is not None:
+            reports[name] = state.report
         rejected = len(state.report.rejected) if state.report else 0
-        note = f"degraded: {rejected} rows rejected while loading" if rejected else ""
+        note = (
+            f"degraded: {rejected} rows rejected while loading (--details: file and line)" if rejected else ""
+        )
         rows.append(CheckRow(name, OPEN, True, ms=elapsed[0], reason=note))
         entities = registry.capabilities[name].entities
         for entity in Entity:
@@ -385,13 +395,19 @@ async def _check_one(table: Mapping[str, Any], limit: int, timeout: float) -> li
 
 
 async def check_sources(
-    settings: Settings, *, only: Sequence[str] = (), limit: int = 5, timeout: float = 30.0
+    settings: Settings,
+    *,
+    only: Sequence[str] = (),
+    limit: int = 5,
+    timeout: float = 30.0,
+    reports: dict[str, LoadReport] | None = None,
 ) -> list[CheckRow]:
     """Open each configured source (or those named in ``only``) and read one page
     (``limit`` records, every declared field) of each entity it declares.
 
     Sources are checked concurrently, the entities of one source one after
     another. Relative ``path``/``*_file`` values are resolved as ``serve`` does.
+    ``reports``, when given, receives each opened source's load report by name.
     """
     from hub.assemble import _with_resolved_paths
 
@@ -408,7 +424,7 @@ async def check_sources(
             continue
         seen.add(name)
         pending.append((index, table))
-    results = await asyncio.gather(*(_check_one(table, limit, timeout) for _, table in pending))
+    results = await asyncio.gather(*(_check_one(table, limit, timeout, reports) for _, table in pending))
     for (index, _), rows in zip(pending, results, strict=True):
         rows_of[index] = rows
     return [row for index in sorted(rows_of) for row in rows_of[index]]
@@ -467,6 +483,38 @@ def render_rows(rows: Sequence[CheckRow]) -> str:
     return "\n".join([line(header), *(line(values) for values in cells), "", summary])
 
 
+def render_details(rows: Sequence[CheckRow], reports: Mapping[str, LoadReport]) -> str:
+    """The check table, then each source's data-quality report (files, grouped problems)."""
+    lines = [render_rows(rows)]
+    for name in dict.fromkeys(row.source for row in rows):
+        report = reports.get(name)
+        if report is None:
+            continue
+        lines += ["", f"source {name}: data quality"]
+        lines += [f"  {line}" for line in render_report(report)]
+    return "\n".join(lines)
+
+
+def render_json(rows: Sequence[CheckRow], reports: Mapping[str, LoadReport]) -> str:
+    """The checks and every source's full report as JSON: counts, files, grouped problems."""
+    body = {
+        "checks": [{**asdict(row), "ms": None if row.ms is None else round(row.ms, 1)} for row in rows],
+        "sources": {name: report.as_json() for name, report in reports.items()},
+        "ok": all(row.ok for row in rows),
+    }
+    return json.dumps(body, indent=2)
+
+
+def _data_dir_settings(data_dir: Path) -> Settings:
+    """Settings with one ``oneroster-csv`` source over ``data_dir`` (no config file needed)."""
+    path = data_dir.expanduser().resolve()
+    if not path.exists():
+        raise SettingsError(f"{data_dir}: no such folder or zip")
+    return load_settings(
+        None, sources=({"name": "csv", "kind": "oneroster-csv", "path": str(path), "watch": False},)
+    )
+
+
 @sources_app.command("check")
 def check(
     config: Annotated[Path, typer.Option(help="homeroom.toml")] = Path("homeroom.toml"),
@@ -475,11 +523,30 @@ def check(
     ] = None,
     limit: Annotated[int, typer.Option(min=1, max=100, help="records to read per entity")] = 5,
     timeout: Annotated[float, typer.Option(min=0.1, help="seconds allowed per open and per read")] = 30.0,
+    details: Annotated[
+        bool,
+        typer.Option(
+            "--details", help="also print each source's data-quality report: file:line column: reason"
+        ),
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the checks and full data-quality reports as JSON")
+    ] = False,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir", help="check this OneRoster CSV folder or zip instead of --config's sources"
+        ),
+    ] = None,
 ) -> None:
     """Connect to each configured source, authenticate and read one page of each
-    declared entity; print what worked, with timings and reasons. Exit 1 if anything failed."""
+    declared entity; print what worked, with timings and reasons. Exit 1 if anything failed.
+
+    ``--details`` adds, per source that reads files, the rows read, accepted,
+    accepted with warnings and rejected per file, and every problem as
+    ``file:line column: reason (how to fix)``; never a value from the data."""
     try:
-        settings = load_settings(config)
+        settings = _data_dir_settings(data_dir) if data_dir is not None else load_settings(config)
     except SettingsError as exc:
         raise _fail(str(exc)) from None
     names = [str(table.get("name") or "?") for table in settings.sources]
@@ -488,11 +555,19 @@ def check(
     unknown = sorted(set(source or ()) - set(names))
     if unknown:
         raise _fail(f"no source named {', '.join(unknown)} in {config} (sources: {', '.join(names)})")
-    rows = asyncio.run(check_sources(settings, only=source or (), limit=limit, timeout=timeout))
-    typer.echo(render_rows(rows))
+    reports: dict[str, LoadReport] = {}
+    rows = asyncio.run(
+        check_sources(settings, only=source or (), limit=limit, timeout=timeout, reports=reports)
+    )
+    if as_json:
+        typer.echo(render_json(rows, reports))
+    elif details:
+        typer.echo(render_details(rows, reports))
+    else:
+        typer.echo(render_rows(rows))
     if not all(row.ok for row in rows):
         raise typer.Exit(code=1)
-    if settings.identity.match and not source:
+    if settings.identity.match and not source and not as_json:
         # Ambiguities are reported, not failures: the records simply stay apart.
         typer.echo("")
         for line in asyncio.run(identity_report(settings)):

@@ -239,11 +239,13 @@ class CourseWorkFeed:
             record = m.assignment(item)
             if record is None:
                 continue
-            if item.get("state") == "DELETED":
+            if item.get("state") == "PUBLISHED":
+                records[record.vendor_id] = record
+            else:
+                # DELETED, or work fetch never serves (a DRAFT from a server that ignored
+                # courseWorkStates, a state unknown): not in the mirror either.
                 records.pop(record.vendor_id, None)
                 deleted[record.vendor_id] = None
-            else:
-                records[record.vendor_id] = record
         held = nanos(cap)
         if newest is not None and held is not None and newest > held:
             # Never before the previous watermark: what it covered stays covered.

@@ -212,10 +212,22 @@ class SourceRegistry:
             log.error("source %s: unexpected adapter error: %s", source, safe_exception(exc))
             raise SourceUnavailable(source, f"adapter error ({type(exc).__name__})") from None
         state.latency_ms = (time.perf_counter() - started) * 1000
+        self._take_report(source)
         state.answered()
         if state.mode == "mirror":
             self._observe(source)
         return result
+
+    def _take_report(self, name: str) -> None:
+        """A source that reads its data again by itself (the CSV source when its
+        files change) keeps its latest load report as ``last_report``: the
+        source's health follows it (rows a new export lost make it DEGRADED)."""
+        report = getattr(self.adapters[name], "last_report", None)
+        state = self.states[name]
+        if isinstance(report, LoadReport) and report is not state.report:
+            if report.rejected and not (state.report and state.report.rejected):
+                log.warning("source %s: %d row problems in the data read again", name, len(report.rejected))
+            state.report = report
 
     def _observe(self, name: str) -> None:
         """Copy a mirrored source's sync status into its state: a vendor failing
@@ -234,8 +246,14 @@ class SourceRegistry:
             state.answered()
 
     def observe_mirrors(self) -> None:
-        """Bring every mirrored source's state up to date (for ``sources`` and ``/healthz``)."""
+        """Bring every source's state up to date (for ``sources`` and ``/healthz``):
+        mirrored sources' sync status, and the load report of a source that read
+        its data again."""
         for name, state in self.states.items():
+            if state.state != "DOWN":
+                self._take_report(name)
+                if state.state == "UP" and state.report is not None and state.report.rejected:
+                    state.answered()  # DEGRADED: the rows it could not use stay visible
             if state.mode == "mirror":
                 self._observe(name)
 

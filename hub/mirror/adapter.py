@@ -15,8 +15,9 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterable
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 
+from hub.mirror.codec import is_storable
 from hub.mirror.freshness import Freshness
 from hub.mirror.query import InvalidCursor
 from hub.mirror.store import MirrorStore
@@ -45,6 +46,16 @@ def _special_filters(entity: Entity) -> frozenset[str]:
     if "date" in names:
         special |= {"date_from", "date_to"}
     return frozenset(special)
+
+
+def _holdable(request: FetchRequest) -> bool:
+    """Whether every value the request compares is one a database can hold."""
+    values = [*(request.ids or ())]
+    for accepted in request.filters.values():
+        values.extend(accepted)
+    for _, accepted in request.visible_if:
+        values.extend(accepted)
+    return all(is_storable(value) for value in values)
 
 
 class MirroredAdapter:
@@ -173,6 +184,10 @@ class MirroredAdapter:
             raise UnsupportedRequest(
                 self.name, f"{request.entity.value} cannot be filtered by {', '.join(unfiltered)}"
             )
+        if not _holdable(request):
+            # No stored value holds one (see codec.storable): it matches nothing, and must not
+            # reach the database as a query it refuses (a vendor outage to everyone else).
+            raise UnsupportedRequest(self.name, "a value with a NUL character or an unpaired surrogate")
         if self.store is None:
             raise SourceUnavailable(self.name, "the mirror is not open")
         if not self.freshness.first_sync_done:
@@ -186,7 +201,8 @@ class MirroredAdapter:
             return await self.store.fetch(self.name, request)
         except InvalidCursor:
             raise UnsupportedRequest(self.name, "a cursor this source did not issue") from None
-        except ValueError:
+        except (ValueError, DataError):
+            # DataError: the database refused a value of the request, not a failure of its own.
             raise UnsupportedRequest(self.name, "a filter value of the wrong shape") from None
         except SQLAlchemyError as exc:
             raise SourceUnavailable(self.name, f"the mirror cannot be read ({type(exc).__name__})") from None

@@ -55,7 +55,9 @@ def _mirrored(settings: Any) -> list[str]:
         try:
             _, config = validate_source(table, kinds)
         except ConfigError as exc:
-            raise fail(f"[[sources]] {exc}") from None
+            # Another source's table (a CSV path not mounted here) must not stop this command.
+            typer.echo(f"warning: [[sources]] {exc}; left out", err=True)
+            continue
         if config.mode == "mirror":
             names.append(config.name)
     return names

@@ -18,18 +18,55 @@ from hub.mirror.tables import attribute_kind, is_linked
 from hub.model import RECORD_TYPES, Entity, Record
 from hub.sdk import filter_value
 
-__all__ = ["column_values", "link_items", "record_builder", "record_from_row", "row_values"]
+__all__ = [
+    "column_values",
+    "is_storable",
+    "link_items",
+    "record_builder",
+    "record_from_row",
+    "row_values",
+    "storable",
+]
+
+
+def is_storable(text: str) -> bool:
+    """Whether every database can hold ``text`` as it is: no NUL character
+    (PostgreSQL refuses it) and no unpaired surrogate (not UTF-8 at all)."""
+    if "\x00" in text:
+        return False
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def storable(text: str) -> str:
+    """``text`` as every database can hold it: NUL characters dropped, unpaired
+    surrogates replaced (one odd character from a vendor must not stop a whole
+    entity's write, and the rest of the value is kept)."""
+    if is_storable(text):
+        return text
+    return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text if c != "\x00")
+
+
+def _kept(value: Any) -> Any:
+    return storable(value) if isinstance(value, str) else value
 
 
 def row_values(entity: Entity, record: Record, attributes: Iterable[str]) -> dict[str, Any]:
-    """The column values of ``record`` for ``attributes`` (tuples as JSON text)."""
+    """The column values of ``record`` for ``attributes`` (tuples as JSON text;
+    text made :func:`storable`)."""
     out: dict[str, Any] = {}
     for name in attributes:
         value = getattr(record, name)
         if attribute_kind(entity, name) == "tuple":
-            out[name] = None if value is None else json.dumps([filter_value(item) for item in value])
+            items = [storable(filter_value(item)) for item in value] if value is not None else None
+            out[name] = None if items is None else json.dumps(items)
         else:
-            out[name] = value
+            out[name] = _kept(value)
     return out
 
 
@@ -42,7 +79,7 @@ def link_items(entity: Entity, record: Record, attributes: Iterable[str]) -> Ite
         if value is None or value == "":
             continue
         items = value if isinstance(value, tuple) else (value,)
-        for item in dict.fromkeys(filter_value(item) for item in items):
+        for item in dict.fromkeys(storable(filter_value(item)) for item in items):
             yield name, item
 
 

@@ -26,10 +26,10 @@ def rows_line(adapter: MirroredAdapter) -> str:
 
 
 def _finished(adapter: MirroredAdapter) -> bool:
-    # Done, or tried and failed (the source is then down, like a live source that fails to open).
-    return adapter.freshness.first_sync_done or (
-        adapter.sync is not None and adapter.sync.first_attempt.is_set()
-    )
+    # Done, or tried and failed (the source is then down, like a live source that
+    # fails to open), or never started (its vendor failed to open: no sync at all).
+    sync = adapter.sync
+    return adapter.freshness.first_sync_done or sync is None or sync.first_attempt.is_set()
 
 
 async def show_first_syncs(

@@ -53,6 +53,8 @@ def _like_word(word: str) -> str:
 
 _LONG_LIST = 16
 """Past this many values, a list is sent as one parameter (see :func:`_among`)."""
+_MOST_VALUES = 10_000
+"""The most values a filter on a number, date or flag may list."""
 
 
 def _among(column: ColumnElement[Any], values: Sequence[str], dialect: str) -> ColumnElement[bool]:
@@ -124,6 +126,9 @@ def _holds(
         return false()
     if attribute_kind(entity, name) == "text":
         return _among(table.c[name], values, dialect)
+    if len(values) > _MOST_VALUES:
+        # One bound parameter each: past this, drivers refuse the query (asyncpg: 32,767).
+        raise ValueError("too many values for one filter")
     return table.c[name].in_(values)
 
 

@@ -8,20 +8,24 @@ half of one. Works on SQLite (aiosqlite) and PostgreSQL (asyncpg).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from hub.mirror.codec import link_items, row_values
+from hub.mirror.codec import is_storable, link_items, row_values
 from hub.mirror.query import fetch_rows
 from hub.mirror.tables import MIRROR_LINK, MIRROR_STATE, entity_table, is_linked
 from hub.model import RECORD_TYPES, Entity, Record, data_fields
 from hub.sdk import FetchRequest, FetchResult
 from hub.store import write_transaction
+
+log = logging.getLogger("homeroom.mirror")
 
 __all__ = ["EntityState", "MirrorStore", "WriteCounts"]
 
@@ -63,6 +67,22 @@ def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
         yield items[start : start + _CHUNK]
 
 
+def _unique(source: str, entity: Entity, records: Sequence[Record]) -> list[Record]:
+    """``records`` once per vendor id (the last one given wins), without those
+    whose id no database can hold as a key (a NUL, an unpaired surrogate):
+    they are left out and counted in the log, never quoted."""
+    by_id = {record.vendor_id: record for record in records}
+    kept = [record for vendor_id, record in by_id.items() if is_storable(vendor_id)]
+    if len(kept) < len(by_id):
+        log.warning(
+            "source %s: %s: %d records left out of the mirror: their id holds a NUL or an unpaired surrogate",
+            source,
+            entity.value,
+            len(by_id) - len(kept),
+        )
+    return kept
+
+
 class MirrorStore:
     """The mirror tables of every source, on ``engine`` (which the store disposes in :meth:`aclose`)."""
 
@@ -84,7 +104,7 @@ class MirrorStore:
         """
         table = entity_table(entity)
         attributes = data_fields(RECORD_TYPES[entity])
-        unique = list({record.vendor_id: record for record in records}.values())
+        unique = _unique(source, entity, records)
         async with write_transaction(self.engine) as conn:
             held = set(
                 (await conn.execute(select(table.c.vendor_id).where(table.c.source == source))).scalars()
@@ -116,7 +136,7 @@ class MirrorStore:
         attributes of rows already held are kept; new rows go after the others.
         ``mirror_state`` records the delta sync at ``at``."""
         table = entity_table(entity)
-        unique = list({record.vendor_id: record for record in records}.values())
+        unique = _unique(source, entity, records)
         attributes = sorted(fields)
         async with write_transaction(self.engine) as conn:
             last = (
@@ -151,7 +171,8 @@ class MirrorStore:
 
     async def delete(self, source: str, entity: Entity, vendor_ids: Iterable[str]) -> int:
         """Delete those rows (and their link items); returns how many were held."""
-        ids = sorted(set(vendor_ids))
+        # An id no database can hold was never stored (see _unique).
+        ids = sorted(vendor_id for vendor_id in set(vendor_ids) if is_storable(vendor_id))
         async with write_transaction(self.engine) as conn:
             deleted = await self._delete_rows(conn, source, entity, ids)
             if deleted:
@@ -241,13 +262,18 @@ class MirrorStore:
         before = self._analyzed.get(table)
         if before is not None and abs(rows - before) <= max(before, 1) // 5:
             return
-        async with self.engine.begin() as conn:
-            if conn.dialect.name == "sqlite":
-                await conn.exec_driver_sql("PRAGMA analysis_limit=1000")
-            await conn.exec_driver_sql(f"ANALYZE {table}")  # a name of ours, never input
-            if MIRROR_LINK.name not in self._analyzed:
-                await conn.exec_driver_sql(f"ANALYZE {MIRROR_LINK.name}")
-                self._analyzed[MIRROR_LINK.name] = 0
+        try:
+            async with self.engine.begin() as conn:
+                if conn.dialect.name == "sqlite":
+                    await conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+                await conn.exec_driver_sql(f"ANALYZE {table}")  # a name of ours, never input
+                if MIRROR_LINK.name not in self._analyzed:
+                    await conn.exec_driver_sql(f"ANALYZE {MIRROR_LINK.name}")
+                    self._analyzed[MIRROR_LINK.name] = 0
+        except SQLAlchemyError as exc:
+            # Statistics only speed reads up: the write they follow stands (tried again next time).
+            log.warning("mirror: could not gather statistics on %s (%s)", table, type(exc).__name__)
+            return
         self._analyzed[table] = rows
 
     def _insert(self, table: Table) -> Any:

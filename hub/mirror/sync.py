@@ -252,7 +252,7 @@ class MirrorSync:
                 counts[entity.value],
             )
         self.freshness.first_sync_done = True
-        self.freshness.last_error = None
+        self.freshness.succeeded(None)
         self.first_attempt.set()
         return counts
 
@@ -273,7 +273,7 @@ class MirrorSync:
                 if requested:
                     log.info("source %s: %s re-read in full as requested", self.source, entity.value)
                 await self.full(entity)
-            self.freshness.last_error = None
+            self.freshness.succeeded(entity)
         except SourceError as exc:
             self._failed(entity, exc.reason)
             await self._note_error(entity, exc.reason)
@@ -342,7 +342,7 @@ class MirrorSync:
             raise
         except Exception as exc:
             reason = exc.reason if isinstance(exc, SourceError) else f"sync error ({type(exc).__name__})"
-            self.freshness.last_error = reason
+            self.freshness.failed(None, reason)
             log.warning("source %s: the first sync failed: %s; trying again", self.source, reason)
             self.first_attempt.set()
 
@@ -368,7 +368,7 @@ class MirrorSync:
             return
         wanted = self.stored()
         complete = True
-        errors = []
+        errors: dict[Entity | None, str] = {}
         for entity, fields in wanted.items():
             state = states.get(entity)
             held = decode_fields(state.fields) if state is not None else None
@@ -377,8 +377,8 @@ class MirrorSync:
             if state is not None:
                 self._follow(entity, state)
                 if state.last_error:
-                    errors.append(state.last_error)
-        self.freshness.last_error = errors[0] if errors else None
+                    errors[entity] = state.last_error
+        self.freshness.errors = errors
         if complete and not self.freshness.first_sync_done:
             self.freshness.first_sync_done = True
             self.pending = set()
@@ -410,7 +410,7 @@ class MirrorSync:
         self.freshness.synced_at[entity] = at
 
     def _failed(self, entity: Entity, reason: str) -> None:
-        self.freshness.last_error = reason
+        self.freshness.failed(entity, reason)
         log.warning("source %s: sync of %s failed: %s; serving the mirror", self.source, entity.value, reason)
 
     async def _note_error(self, entity: Entity, reason: str) -> None:

@@ -37,7 +37,7 @@ from hub.sdk._errors import (
     SourceUnavailable,
     UnsupportedRequest,
 )
-from hub.sdk._report import LoadReport, RowProblem
+from hub.sdk._report import FileStats, LoadReport, RowProblem
 from hub.sdk._request import FetchRequest, FetchResult, fetch_every_page, filter_value, matches, visible
 from hub.sdk._search import NAME_ATTRIBUTES, name_matches
 from hub.sdk._sim_changes import (
@@ -49,6 +49,7 @@ from hub.sdk._sim_changes import (
     folder_signature,
 )
 from hub.sdk._simulator import SIMULATOR_ENTRY_POINT_GROUP, SimulatorOptions, SimulatorSpec, env_prefix
+from hub.sdk._values import BadValue, enum_key, parse_bool, parse_date, parse_datetime, parse_grade
 
 __all__ = [
     "NAME_ATTRIBUTES",
@@ -59,6 +60,7 @@ __all__ = [
     "AdapterSpec",
     "Assignment",
     "AttendanceEvent",
+    "BadValue",
     "BadVendorData",
     "Capabilities",
     "ChangeFeed",
@@ -71,6 +73,7 @@ __all__ = [
     "EntitySupport",
     "FetchRequest",
     "FetchResult",
+    "FileStats",
     "FolderSignature",
     "FolderWatch",
     "Guardian",
@@ -94,12 +97,17 @@ __all__ = [
     "UnsupportedRequest",
     "compare",
     "data_fields",
+    "enum_key",
     "env_prefix",
     "fetch_every_page",
     "filter_value",
     "folder_signature",
     "matches",
     "name_matches",
+    "parse_bool",
+    "parse_date",
+    "parse_datetime",
+    "parse_grade",
     "read_secret",
     "visible",
 ]
