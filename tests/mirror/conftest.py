@@ -3,8 +3,10 @@ emptied of mirror rows, since the PostgreSQL database is shared by a test run.""
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import delete
@@ -16,8 +18,9 @@ from hub.model import Entity
 from hub.store import create_engine
 from tests.mirror.hubs import CLIENT_ID_ENV, CLIENT_SECRET_ENV
 from tests.store.fixtures import backend, migrated_url, pg_database, sqlite_template
+from tests.support import make_district
 
-__all__ = ["backend", "migrated_url", "mirror", "pg_database", "sqlite_template"]
+__all__ = ["backend", "district", "folder", "migrated_url", "mirror", "pg_database", "sqlite_template", "url"]
 
 
 @pytest.fixture
@@ -49,3 +52,23 @@ def fast_switching() -> Iterator[None]:
     sys.setswitchinterval(0.0005)
     yield
     sys.setswitchinterval(previous)
+
+
+@pytest.fixture(scope="module")
+def district(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A synthetic district of 50 students, shared by a module's tests (a module may override it)."""
+    return make_district(tmp_path_factory.mktemp("mirror"), 50)
+
+
+@pytest.fixture
+def folder(district: Path, tmp_path: Path) -> Path:
+    """A copy of the district that a test may change (its simulator re-reads it)."""
+    return Path(shutil.copytree(district, tmp_path / "district"))
+
+
+@pytest.fixture
+def url(tmp_path: Path, sqlite_template: Path) -> str:
+    """A migrated SQLite store of the test's own."""
+    target = tmp_path / "homeroom.db"
+    shutil.copyfile(sqlite_template, target)
+    return f"sqlite+aiosqlite:///{target}"

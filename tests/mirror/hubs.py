@@ -16,6 +16,7 @@ from hub.app import create_app
 from hub.assemble import assemble
 from hub.auth import DevSigner
 from hub.federation.clock import Clock
+from hub.model import RECORD_TYPES, Entity, data_fields
 from hub.personas import pick_personas
 from hub.runtime import Hub
 from hub.settings import load_settings
@@ -24,6 +25,11 @@ from tests.support import TODAY, RunningHub
 
 CLIENT_ID_ENV = "HOMEROOM_TEST_MIRROR_OR_ID"
 CLIENT_SECRET_ENV = "HOMEROOM_TEST_MIRROR_OR_SECRET"
+
+
+def every_field(entity: Entity) -> frozenset[str]:
+    """Every attribute of ``entity``: a mirror that keeps whatever its vendor serves."""
+    return frozenset(data_fields(RECORD_TYPES[entity]))
 
 
 def rest_table(base_url: str, **overrides: Any) -> dict[str, Any]:

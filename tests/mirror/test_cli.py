@@ -20,17 +20,11 @@ from hub.mirror import MirroredAdapter, MirrorStore
 from hub.model import Entity
 from hub.store import create_engine
 from hub.testing.server import serving
-from tests.support import make_district
 
 from .folder import full_reads
 from .hubs import rest_hub, rest_table
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def district(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_district(tmp_path_factory.mktemp("mirror-cli"), 50)
 
 
 pytestmark = pytest.mark.usefixtures("simulator_credentials", "fast_switching")

@@ -6,7 +6,6 @@ full. The other entities have no feed: they are read in full at their interval."
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +14,11 @@ import pytest
 from adapters.canvas import CanvasAdapter, CanvasConfig
 from adapters.canvas.simulator import SimulatorConfig, SimulatorState, create_simulator
 from hub.mirror import MirroredAdapter, MirrorStore
-from hub.model import RECORD_TYPES, Entity, data_fields
+from hub.model import Entity
 from hub.store import create_engine
 from hub.testing.server import serving
 from tests.adapters.canvas.changes import rows, score_key
-from tests.support import make_district
+from tests.mirror.hubs import every_field
 
 from .folder import change_first_score, stored_score
 
@@ -29,30 +28,9 @@ SINCE = ("graded_since", "submitted_since")
 pytestmark = pytest.mark.usefixtures("fast_switching")
 
 
-@pytest.fixture(scope="module")
-def district(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_district(tmp_path_factory.mktemp("mirror-feed-canvas"), 50)
-
-
-@pytest.fixture
-def folder(district: Path, tmp_path: Path) -> Path:
-    return Path(shutil.copytree(district, tmp_path / "district"))
-
-
-@pytest.fixture
-def url(tmp_path: Path, sqlite_template: Path) -> str:
-    target = tmp_path / "homeroom.db"
-    shutil.copyfile(sqlite_template, target)
-    return f"sqlite+aiosqlite:///{target}"
-
-
 @pytest.fixture(autouse=True)
 def token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(TOKEN_ENV, SimulatorConfig().token)
-
-
-def _every(entity: Entity) -> frozenset[str]:
-    return frozenset(data_fields(RECORD_TYPES[entity]))
 
 
 def _mirror(base_url: str, url: str) -> MirroredAdapter:
@@ -60,7 +38,7 @@ def _mirror(base_url: str, url: str) -> MirroredAdapter:
         {"name": "lms", "kind": "canvas", "base_url": base_url, "token_env": TOKEN_ENV, "retries": 1}
     )
     return MirroredAdapter(
-        CanvasAdapter(config), lambda: MirrorStore(create_engine(url)), _every, background=False
+        CanvasAdapter(config), lambda: MirrorStore(create_engine(url)), every_field, background=False
     )
 
 

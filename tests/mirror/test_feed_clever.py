@@ -6,7 +6,6 @@ collection."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,12 +15,12 @@ import pytest
 from adapters.clever import CleverAdapter, CleverConfig
 from adapters.clever.simulator import SimulatorConfig, SimulatorState, create_simulator
 from hub.mirror import MirroredAdapter, MirrorStore
-from hub.model import RECORD_TYPES, Entity, Section, Student, data_fields
+from hub.model import Entity, Section, Student
 from hub.sdk import FetchRequest, Record
 from hub.store import create_engine
 from hub.testing.server import serving
 from tests.adapters.clever.folder import drop_rows, rows, section_id, set_cell, user_id
-from tests.support import make_district
+from tests.mirror.hubs import every_field
 
 TOKEN_ENV = "HOMEROOM_TEST_MIRROR_CLEVER_TOKEN"
 V30 = "/v3.0"
@@ -32,30 +31,9 @@ STUDENT = "stu-000001"
 pytestmark = pytest.mark.usefixtures("fast_switching")
 
 
-@pytest.fixture(scope="module")
-def district(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_district(tmp_path_factory.mktemp("mirror-clever"), 50)
-
-
-@pytest.fixture
-def folder(district: Path, tmp_path: Path) -> Path:
-    return Path(shutil.copytree(district, tmp_path / "district"))
-
-
-@pytest.fixture
-def url(tmp_path: Path, sqlite_template: Path) -> str:
-    target = tmp_path / "homeroom.db"
-    shutil.copyfile(sqlite_template, target)
-    return f"sqlite+aiosqlite:///{target}"
-
-
 @pytest.fixture(autouse=True)
 def token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(TOKEN_ENV, SimulatorConfig().token)
-
-
-def _every(entity: Entity) -> frozenset[str]:
-    return frozenset(data_fields(RECORD_TYPES[entity]))
 
 
 @asynccontextmanager
@@ -73,7 +51,7 @@ async def _mirrored(base_url: str, url: str) -> AsyncIterator[MirroredAdapter]:
         }
     )
     adapter = MirroredAdapter(
-        CleverAdapter(config), lambda: MirrorStore(create_engine(url)), _every, background=False
+        CleverAdapter(config), lambda: MirrorStore(create_engine(url)), every_field, background=False
     )
     await adapter.open()
     try:

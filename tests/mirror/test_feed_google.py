@@ -8,7 +8,6 @@ for, arrives by the full read the hub makes of scores at their interval."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -22,7 +21,6 @@ from hub.sdk import Assignment, FetchRequest, Score, fetch_every_page
 from hub.store import create_engine
 from hub.testing.server import serving
 from tests.adapters.google_classroom.folder import first_row, set_cells
-from tests.support import make_district
 
 TOKEN_ENV = "HOMEROOM_TEST_MIRROR_CLASSROOM_TOKEN"
 CLASS = "cls-01-hr-kg-01"
@@ -32,23 +30,6 @@ CLASS = "cls-01-hr-kg-01"
 PAGE = 5
 
 pytestmark = pytest.mark.usefixtures("fast_switching")
-
-
-@pytest.fixture(scope="module")
-def district(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_district(tmp_path_factory.mktemp("mirror-feed-google"), 50)
-
-
-@pytest.fixture
-def folder(district: Path, tmp_path: Path) -> Path:
-    return Path(shutil.copytree(district, tmp_path / "district"))
-
-
-@pytest.fixture
-def url(tmp_path: Path, sqlite_template: Path) -> str:
-    target = tmp_path / "homeroom.db"
-    shutil.copyfile(sqlite_template, target)
-    return f"sqlite+aiosqlite:///{target}"
 
 
 @pytest.fixture

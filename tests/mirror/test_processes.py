@@ -18,7 +18,8 @@ from hub.model import Entity
 from hub.sdk import FetchRequest
 from hub.store import create_engine, upgrade
 
-from .test_sync import FeedVendor, _every, _records
+from .hubs import every_field
+from .test_sync import FeedVendor, _records
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ def _process(vendor: FeedVendor, url: str, tick: float) -> MirroredAdapter:
     return MirroredAdapter(
         vendor,
         lambda: MirrorStore(create_engine(url)),
-        _every,
+        every_field,
         intervals=SyncIntervals(rosters=3600, gradebook=3600, tick=tick),
     )
 

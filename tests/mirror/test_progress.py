@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-import shutil
-from pathlib import Path
 
-import pytest
 from rich.console import Console
 
 from hub.mirror import MirroredAdapter, MirrorStore
@@ -16,7 +13,8 @@ from hub.mirror.progress import show_first_syncs
 from hub.sdk import FetchRequest, FetchResult
 from hub.store import create_engine
 
-from .test_sync import Vendor, _every, _records
+from .hubs import every_field
+from .test_sync import Vendor, _records
 
 
 class SlowVendor(Vendor):
@@ -27,15 +25,10 @@ class SlowVendor(Vendor):
         return await super().fetch(request)
 
 
-@pytest.fixture
-def url(tmp_path: Path, sqlite_template: Path) -> str:
-    target = tmp_path / "homeroom.db"
-    shutil.copyfile(sqlite_template, target)
-    return f"sqlite+aiosqlite:///{target}"
-
-
 async def test_the_bar_follows_the_first_sync_to_its_end(url: str) -> None:
-    adapter = MirroredAdapter(SlowVendor("sis", _records()), lambda: MirrorStore(create_engine(url)), _every)
+    adapter = MirroredAdapter(
+        SlowVendor("sis", _records()), lambda: MirrorStore(create_engine(url)), every_field
+    )
     screen = io.StringIO()
     console = Console(file=screen, force_terminal=True, width=140, color_system=None)
     await adapter.open()
@@ -55,12 +48,12 @@ async def test_the_bar_follows_the_first_sync_to_its_end(url: str) -> None:
 
 
 async def test_nothing_is_drawn_when_the_store_held_everything(url: str) -> None:
-    first = MirroredAdapter(Vendor("sis", _records()), lambda: MirrorStore(create_engine(url)), _every)
+    first = MirroredAdapter(Vendor("sis", _records()), lambda: MirrorStore(create_engine(url)), every_field)
     await first.open()
     async with asyncio.timeout(30):
         await first.first_sync_attempted()
     await first.aclose()
-    again = MirroredAdapter(Vendor("sis", _records()), lambda: MirrorStore(create_engine(url)), _every)
+    again = MirroredAdapter(Vendor("sis", _records()), lambda: MirrorStore(create_engine(url)), every_field)
     screen = io.StringIO()
     await again.open()
     try:

@@ -16,22 +16,12 @@ from hub.assemble import default_policy_dir
 from hub.mirror import MirroredAdapter
 from hub.model import Entity
 from hub.testing.server import serving
-from tests.support import RunningHub, make_district
+from tests.support import RunningHub
 
 from .folder import change_first_score, full_reads, stored_score
 from .hubs import rest_hub, rest_table
 
 HEALTH_TIMEOUT = 30.0
-
-
-@pytest.fixture(scope="module")
-def district(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_district(tmp_path_factory.mktemp("mirror-restart"), 50)
-
-
-@pytest.fixture
-def folder(district: Path, tmp_path: Path) -> Path:
-    return Path(shutil.copytree(district, tmp_path / "district"))
 
 
 pytestmark = pytest.mark.usefixtures("simulator_credentials", "fast_switching")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,15 +19,12 @@ from hub.assemble import assemble
 from hub.federation.registry import SourceRegistry, build_registry
 from hub.mirror import MirroredAdapter, MirrorStore, SyncIntervals
 from hub.mirror.wiring import MirrorWiring, follow_policy
-from hub.model import RECORD_TYPES, Entity, Score, Student, data_fields
+from hub.model import Entity, Score, Student
 from hub.sdk import Changes, FetchRequest, FetchResult, SourceConfig, SourceUnavailable
 from hub.settings import load_settings
 from hub.store import create_engine
 from hub.testing.memory import MemoryAdapter
-
-
-def _every(entity: Entity) -> frozenset[str]:
-    return frozenset(data_fields(RECORD_TYPES[entity]))
+from tests.mirror.hubs import every_field
 
 
 def _records() -> list[Any]:
@@ -75,15 +71,8 @@ class FeedVendor(Vendor):
 
 def _adapter(vendor: Vendor, url: str, **kwargs: Any) -> MirroredAdapter:
     return MirroredAdapter(
-        vendor, lambda: MirrorStore(create_engine(url)), _every, background=False, **kwargs
+        vendor, lambda: MirrorStore(create_engine(url)), every_field, background=False, **kwargs
     )
-
-
-@pytest.fixture
-def url(tmp_path: Path, sqlite_template: Path) -> str:
-    target = tmp_path / "homeroom.db"
-    shutil.copyfile(sqlite_template, target)
-    return f"sqlite+aiosqlite:///{target}"
 
 
 async def _ids(adapter: MirroredAdapter, entity: Entity) -> list[str]:
@@ -185,7 +174,7 @@ async def test_the_background_sync_picks_up_vendor_changes(url: str) -> None:
     adapter = MirroredAdapter(
         vendor,
         lambda: MirrorStore(create_engine(url)),
-        _every,
+        every_field,
         intervals=SyncIntervals(rosters=3600, gradebook=0.05),
     )
     await adapter.open()
@@ -206,7 +195,7 @@ async def test_a_policy_change_erases_and_backfills(url: str) -> None:
     adapter = MirroredAdapter(
         vendor,
         lambda: MirrorStore(create_engine(url)),
-        lambda entity: frozenset(granted) if entity is Entity.STUDENT else _every(entity),
+        lambda entity: frozenset(granted) if entity is Entity.STUDENT else every_field(entity),
         background=False,
     )
     registry = SourceRegistry([adapter])
