@@ -15,7 +15,7 @@ from hub.auth import DevSigner
 from hub.personas import Persona, pick_personas
 from hub.sdk._report import LoadReport, render_report
 from hub.settings import load_settings
-from hub.testing import DistrictSpec, generate_district, is_generated, read_generated_spec
+from hub.testing import DistrictSpec, generate_district, is_generated, is_oneroster_set, read_generated_spec
 
 SOURCE_NAME = "sis"
 LMS_NAME = "lms"
@@ -91,7 +91,7 @@ _SUMMARY_GROUPS = 10
 
 
 def _needs_generation(data_dir: Path, spec: DistrictSpec) -> bool:
-    if not (data_dir / "manifest.csv").exists():
+    if not is_oneroster_set(data_dir):
         return True
     if not is_generated(data_dir):
         return False  # a district's own export: serve it as it is
@@ -146,11 +146,11 @@ async def prepare_demo(
     from hub.store import upgrade
 
     spec = DistrictSpec(students=students, seed=seed, today=dt.date.today())
-    generated = is_generated(data_dir) or not (data_dir / "manifest.csv").exists()
+    generated = is_generated(data_dir) or not is_oneroster_set(data_dir)
     if _needs_generation(data_dir, spec):
         if data_dir.exists() and any(data_dir.iterdir()) and not is_generated(data_dir):
             raise ValueError(
-                f"{data_dir} is not empty and holds no OneRoster manifest.csv; "
+                f"{data_dir} is not empty and holds no OneRoster set (manifest.csv, users.csv, ...); "
                 "choose an empty folder or a OneRoster CSV export"
             )
         generate_district(data_dir, spec)

@@ -95,14 +95,14 @@ def installed_simulators(kind: str | None = None) -> dict[str, SimulatorSpec]:
 
 def _prepare_district(data_dir: Path, students: int, seed: int) -> str:
     """Use the OneRoster set in ``data_dir``, or generate one there when it holds none."""
-    from hub.testing import DistrictSpec, generate_district, is_generated
+    from hub.testing import DistrictSpec, generate_district, is_generated, is_oneroster_set
 
-    if (data_dir / "manifest.csv").exists():
+    if is_oneroster_set(data_dir):
         origin = "synthetic district" if is_generated(data_dir) else "OneRoster CSV set"
         return f"the {origin} in {data_dir}"
     if data_dir.exists() and any(data_dir.iterdir()):
         raise ValueError(
-            f"{data_dir} holds files but no OneRoster manifest.csv; "
+            f"{data_dir} holds files but no OneRoster set (manifest.csv, users.csv, ...); "
             "choose an empty folder (a district is generated there) or a OneRoster CSV set"
         )
     generate_district(data_dir, DistrictSpec(students=students, seed=seed, today=dt.date.today()))

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from adapters.oneroster_csv._fixes import fix_for
 from adapters.oneroster_csv._values import (
     ATTENDANCE_STATUSES,
     CLASS_TYPES,
@@ -58,6 +59,7 @@ __all__ = [
     "SESSIONS",
     "Cells",
     "FileLog",
+    "Missing",
     "Refs",
     "Rejected",
     "RowMapper",
@@ -83,6 +85,20 @@ class Rejected(Exception):
         self.reason = reason
 
 
+class Missing(Rejected):
+    """The row refers to a ``what`` (``class``, ``user``...) that was not loaded.
+
+    ``target`` is the sourcedId referred to, kept so the loader can tell a
+    record the set marks as deleted (the row goes with it, skipped) from
+    one that never existed (the row is rejected). Never put into a message.
+    """
+
+    def __init__(self, column: str, what: str, target: str) -> None:
+        super().__init__(column, f"no such {what}")
+        self.what = what
+        self.target = target
+
+
 @dataclass(slots=True)
 class FileLog:
     """Problems found in one file, appended to the load report's list."""
@@ -92,11 +108,11 @@ class FileLog:
 
     def reject(self, line: int, reason: str, column: str | None = None) -> None:
         """Record a row that was not loaded."""
-        self.problems.append(RowProblem(self.where, line, reason, column, rejected=True))
+        self.problems.append(RowProblem(self.where, line, reason, column, True, fix_for(reason)))
 
     def warn(self, line: int, reason: str, column: str | None = None) -> None:
-        """Record a row that was loaded, with a value left empty or a note."""
-        self.problems.append(RowProblem(self.where, line, reason, column, rejected=False))
+        """Record a row that was loaded, with a value left empty or a note (line 0: the file)."""
+        self.problems.append(RowProblem(self.where, line, reason, column, False, fix_for(reason)))
 
 
 @dataclass(slots=True)
@@ -148,7 +164,7 @@ def required_ref(value: str, column: str, targets: Mapping[str, object] | None, 
     if not value:
         raise Rejected(column, f"required {what} reference is blank")
     if targets is not None and value not in targets:
-        raise Rejected(column, f"no such {what}")
+        raise Missing(column, what, value)
     return value
 
 
@@ -245,17 +261,21 @@ COURSES = RowMapper(
 def _section(cells: Cells, line: int, log: FileLog, refs: Refs) -> Section:
     vendor_id, title, code, class_type, location, periods, subjects, grade_cell, course, school, terms = cells
     term_ids = multi(terms)
-    if not term_ids:
-        raise Rejected("termSourcedIds", "required academic session reference is blank")
     sessions = refs.sessions
-    if sessions is not None:
+    if sessions is not None and term_ids:
         known = tuple(term for term in term_ids if term in sessions)
-        if not known:
-            raise Rejected("termSourcedIds", "no such academic session")
-        if len(known) < len(term_ids):
+        if known and len(known) < len(term_ids):
             missing = len(term_ids) - len(known)
             log.warn(line, f"{missing} unknown academic sessions left out", "termSourcedIds")
         term_ids = known
+    if not term_ids:
+        # The spec requires a term, but a class without one is still a class
+        # its teachers and students meet in: keep it, say so.
+        log.warn(line, "no known academic session; the class has no term", "termSourcedIds")
+    if not course:
+        log.warn(line, "course reference is blank; left empty", "courseSourcedId")
+    if not school:
+        log.warn(line, "school reference is blank; left empty", "schoolSourcedId")
     return Section(
         vendor_id=vendor_id,
         title=title or None,
@@ -265,8 +285,8 @@ def _section(cells: Cells, line: int, log: FileLog, refs: Refs) -> Section:
         periods=multi(periods),
         subjects=multi(subjects),
         grades=grades(grade_cell),
-        course_id=required_ref(course, "courseSourcedId", refs.courses, "course"),
-        school_id=required_ref(school, "schoolSourcedId", refs.orgs, "org"),
+        course_id=optional_ref(course, "courseSourcedId", refs.courses, "course", line, log),
+        school_id=optional_ref(school, "schoolSourcedId", refs.orgs, "org", line, log),
         term_ids=term_ids,
     )
 
@@ -278,7 +298,8 @@ SECTIONS = RowMapper(
     ),
     _section,
 )
-"""classes.csv -> Section; course, school and at least one known term are required."""
+"""classes.csv -> Section. A missing course, school or term is left empty with a warning:
+the class still exists for its enrollments."""
 
 
 def _enrollment(cells: Cells, line: int, log: FileLog, refs: Refs) -> Enrollment:

@@ -17,7 +17,6 @@ from adapters.oneroster_csv._mapping import (
     Cells,
     FileLog,
     Refs,
-    Rejected,
     multi,
     optional_ref,
     optional_value,
@@ -145,16 +144,17 @@ class PeopleBuilder:
         )
         if role_text:
             role = required_value(role_text, "role", ROLES)
-            org_ids = multi(org_cell)
-            if not org_ids:
-                raise Rejected("orgSourcedIds", "required org reference is blank")
-            if orgs is not None:
+            org_ids: tuple[str | None, ...] = multi(org_cell)
+            if orgs is not None and org_ids:
                 known = tuple(org for org in org_ids if org in orgs)
-                if not known:
-                    raise Rejected("orgSourcedIds", "no such org")
-                if len(known) < len(org_ids):
+                if known and len(known) < len(org_ids):
                     log.warn(line, f"{len(org_ids) - len(known)} unknown orgs left out", "orgSourcedIds")
                 org_ids = known
+            if not org_ids:
+                # A person without a known school is still a person (and may
+                # still be enrolled in classes): keep the role, without an org.
+                log.warn(line, "no known org; the person belongs to no school", "orgSourcedIds")
+                org_ids = (None,)
             user.roles = [_Role(role, index == 0, org) for index, org in enumerate(org_ids)]
         self._users[vendor_id] = user
 
@@ -163,9 +163,10 @@ class PeopleBuilder:
         _, user_id, role_text, org_id, role_type = cells
         user_id = required_ref(user_id, "userSourcedId", self._users, "user")
         role = required_value(role_text, "role", ROLES)
-        org_id = required_ref(org_id, "orgSourcedId", self._refs.orgs, "org")
+        # A role at an unknown org still says who the person is.
+        org_ref = optional_ref(org_id, "orgSourcedId", self._refs.orgs, "org", line, log)
         primary = optional_value(role_type, "roleType", ROLE_TYPES, line, log) == "primary"
-        self._file_roles.setdefault(user_id, []).append(_Role(role, primary, org_id))
+        self._file_roles.setdefault(user_id, []).append(_Role(role, primary, org_ref))
 
     def add_demographics(self, cells: Cells, line: int, log: FileLog) -> None:
         """One demographics.csv row (``DEMOGRAPHIC_COLUMNS``), joined to its user by sourcedId."""
@@ -189,15 +190,37 @@ class PeopleBuilder:
             ),
         )
 
-    def build(self, log: FileLog) -> People:
-        """Decide each user's kind, join demographics and link students with guardians."""
+    def without_roles(self) -> set[str]:
+        """sourcedIds of the users read so far that no role column or roles.csv row names."""
+        return {
+            vendor_id
+            for vendor_id, user in self._users.items()
+            if not user.roles and vendor_id not in self._file_roles
+        }
+
+    def build(self, log: FileLog, hints: dict[str, str] | None = None) -> People:
+        """Decide each user's kind, join demographics and link students with guardians.
+
+        ``hints`` maps a user without a role to the role its enrollments give
+        it (``student``, ``teacher``...): such a user is still a person.
+        """
         people = People([], [], [])
         by_id: dict[str, Person] = {}
+        hints = hints or {}
         for user in self._users.values():
             roles = self._file_roles.get(user.vendor_id) or user.roles
             if not roles:
-                log.reject(user.line, "user has no role (no role column, no roles.csv row)", "role")
-                continue
+                guessed = self._guess_role(user, hints)
+                if guessed is None:
+                    log.reject(
+                        user.line,
+                        "user has no role (no role column, no roles.csv row, no enrollment, no grade)",
+                        "role",
+                    )
+                    continue
+                role, origin = guessed
+                log.warn(user.line, f"no role row; served as {role} (from {origin})", "role")
+                roles = [_Role(role, True, user.primary_org)]
             record = self._person(user, roles, log)
             by_id[user.vendor_id] = record
             if isinstance(record, Student):
@@ -212,6 +235,15 @@ class PeopleBuilder:
         self._file_roles.clear()
         self._demographics.clear()
         return people
+
+    @staticmethod
+    def _guess_role(user: _User, hints: dict[str, str]) -> tuple[str, str] | None:
+        role = hints.get(user.vendor_id)
+        if role is not None:
+            return role, "enrollments.csv"
+        if user.grades:
+            return "student", "its grades"
+        return None
 
     def _person(self, user: _User, roles: list[_Role], log: FileLog) -> Person:
         primary = next((role for role in roles if role.primary), roles[0])

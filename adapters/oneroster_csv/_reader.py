@@ -17,8 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = [
+    "ALIASES",
     "COLUMNS",
+    "MULTI_VALUED",
     "RACE_COLUMNS",
+    "REQUIRED",
     "CsvSet",
     "CsvTable",
     "Manifest",
@@ -77,15 +80,78 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 
 RACE_COLUMNS = _RACES
 
-# Misspellings seen in real feeds (Moodle's 1.2 fixtures) and the 1.2 JSON names.
-_ALIASES = {
-    "prefferedgivenname": "preferredGivenName",
-    "prefferedmiddlename": "preferredMiddleName",
-    "prefferedfamilyname": "preferredFamilyName",
-    "preferredfirstname": "preferredGivenName",
-    "preferredlastname": "preferredFamilyName",
-    "datalastmodified": "dateLastModified",
+# Columns a row cannot do without: a row shorter than its header is padded
+# with blanks only when the cells it lacks are not among these.
+REQUIRED: dict[str, frozenset[str]] = {
+    stem: frozenset(("sourcedId", *names.split()))
+    for stem, names in {
+        "orgs": "",
+        "academicSessions": "startDate endDate",
+        "courses": "",
+        "classes": "",
+        "users": "",
+        "roles": "userSourcedId role",
+        "enrollments": "classSourcedId userSourcedId role",
+        "demographics": "",
+        "categories": "",
+        "lineItems": "classSourcedId",
+        "results": "lineItemSourcedId studentSourcedId",
+        "courseGrades": "classSourcedId studentSourcedId",
+        "attendance": "userSourcedId date attendanceStatus",
+    }.items()
 }
+
+# Columns holding comma-separated lists: the ones an unquoted list spills out of.
+MULTI_VALUED: dict[str, frozenset[str]] = {
+    "courses": frozenset({"grades", "subjects", "subjectCodes"}),
+    "classes": frozenset({"grades", "termSourcedIds", "subjects", "subjectCodes", "periods"}),
+    "users": frozenset({"orgSourcedIds", "userIds", "agentSourcedIds", "grades"}),
+    "demographics": frozenset({"metadata.programs"}),
+}
+
+# Variant spellings seen in real feeds, each mapped onto the spec's name and
+# reported once per file with the fix. Keys are lower-cased. Origins: Moodle's
+# enrol_oneroster 1.2 fixtures (``dataLastModified``, ``prefferedGivenName``),
+# the 1.2 JSON binding (``preferredFirstName``), OAT's oneroster-import 1.1
+# samples (``grade``, ``schoolYearId``, ``userId``, ``agents``, demographics
+# keyed by ``userSourcedId``) and OneRoster 1.0 (``birthdate``, ``orgSourcedId``).
+ALIASES: dict[str, dict[str, str]] = {
+    "*": {
+        "datalastmodified": "dateLastModified",
+        "datelastmodifed": "dateLastModified",
+        "lastmodified": "dateLastModified",
+        "sourceid": "sourcedId",
+    },
+    "users": {
+        "prefferedgivenname": "preferredGivenName",
+        "prefferedmiddlename": "preferredMiddleName",
+        "prefferedfamilyname": "preferredFamilyName",
+        "preferredfirstname": "preferredGivenName",
+        "preferredlastname": "preferredFamilyName",
+        "preferredname": "preferredGivenName",
+        "firstname": "givenName",
+        "lastname": "familyName",
+        "userid": "userIds",
+        "agents": "agentSourcedIds",
+        "agentsourcedid": "agentSourcedIds",
+        "grade": "grades",
+        "orgsourcedid": "orgSourcedIds",
+        "enabled": "enabledUser",
+    },
+    "courses": {"grade": "grades", "schoolyearid": "schoolYearSourcedId", "subject": "subjects"},
+    "classes": {
+        "grade": "grades",
+        "termsourcedid": "termSourcedIds",
+        "subject": "subjects",
+        "period": "periods",
+    },
+    "demographics": {"usersourcedid": "sourcedId"},
+    "academicSessions": {"schoolyearid": "schoolYear"},
+}
+
+# Extension columns: 1.0's ``ext_*`` and 1.1's ``metadata.*`` are the spec's
+# ways to add columns, so they are ignored without a warning.
+_EXTENSION_PREFIXES = ("metadata.", "ext_", "ext.")
 
 
 class SetUnreadable(Exception):
@@ -180,12 +246,18 @@ class CsvTable:
     header: list[str]
     unknown: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
+    renamed: list[tuple[str, str]] = field(default_factory=list)
     text: str = ""
     delimiter: str = ","
 
     @classmethod
     def parse(cls, file_name: str, text: str, known: tuple[str, ...]) -> CsvTable:
-        """Read the header of ``text`` and map its names onto ``known`` columns."""
+        """Read the header of ``text`` and map its names onto ``known`` columns.
+
+        Names are trimmed and matched in any case; a known variant spelling
+        is mapped (and listed in ``renamed``); empty cells at the end of the
+        header (``...,orgSourcedId,,``) are dropped, so rows without them fit.
+        """
         end = text.find("\n")
         delimiter = _delimiter(text[: end if end >= 0 else len(text)])
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -193,20 +265,29 @@ class CsvTable:
             raw_header = next(reader, [])
         except csv.Error:
             raw_header = []  # no usable header: the loader refuses the file
+        names = [raw.strip().lstrip("\ufeff").strip() for raw in raw_header]
+        while names and not names[-1]:
+            names.pop()
         by_key = {name.lower(): name for name in known}
+        stem = file_name.rsplit(".", 1)[0]
+        aliases = {**ALIASES["*"], **ALIASES.get(stem, {})}
         header: list[str] = []
         table = cls(file_name, header, text=text, delimiter=delimiter)
-        for index, raw in enumerate(raw_header):
-            name = raw.strip().lstrip("\ufeff").strip()
+        for index, name in enumerate(names):
             key = name.lower()
-            canonical = by_key.get(key) or _ALIASES.get(key)
+            canonical = by_key.get(key)
+            if canonical is None and key in aliases:
+                canonical = aliases[key]
+                table.renamed.append((name, canonical))
             if canonical is None:
                 canonical = name
-                if name and not key.startswith("metadata."):
+                if name and not key.startswith(_EXTENSION_PREFIXES):
                     table.unknown.append(name)
-            if canonical in header:
-                table.duplicates.append(canonical)
-                # Keep the first occurrence; the later one gets a name no mapping reads.
+            if not name or canonical in header:
+                if name:
+                    table.duplicates.append(canonical)
+                # Keep the first occurrence; a later one (or an unnamed
+                # column) gets a name no mapping reads.
                 canonical = f"#{index}"
             header.append(canonical)
         return table

@@ -1,19 +1,15 @@
-"""Lenient parsers for the cell values real OneRoster feeds send.
+"""Lenient parsers for the OneRoster enums, numbers and multi-valued cells.
 
 Every parser takes a stripped, non-empty cell and returns the value or raises
 :class:`BadValue`, whose message never repeats the cell (it may be personal
-data). Blank cells are the caller's business: they mean "no value".
-
-Dates with the year last (``8/17/2020``) are read month first, the US
-convention of the SIS vendors that export OneRoster. A first part above 12 is
-refused rather than read day first, so a day-first file does not pass quietly:
-its dates after the 12th of a month are reported.
+data). Blank cells are the caller's business: they mean "no value". Dates,
+booleans and grade levels are the SDK's (``hub.sdk._values``), shared with the
+other adapters, and re-exported here for this adapter's modules.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from functools import lru_cache
+from hub.sdk import BadValue, enum_key, parse_bool, parse_date, parse_datetime, parse_grade
 
 __all__ = [
     "ATTENDANCE_STATUSES",
@@ -35,19 +31,6 @@ __all__ = [
     "parse_grade",
     "split_multi",
 ]
-
-
-class BadValue(ValueError):
-    """A cell that cannot be read; the message says what was expected, never the cell."""
-
-
-_TRUE = frozenset({"true", "t", "1", "yes", "y"})
-_FALSE = frozenset({"false", "f", "0", "no", "n"})
-
-
-def enum_key(text: str) -> str:
-    """Fold case, spaces, underscores and hyphens so ``Fully Graded`` == ``fullyGraded``."""
-    return text.lower().replace(" ", "").replace("_", "").replace("-", "")
 
 
 class EnumParser:
@@ -131,27 +114,6 @@ ATTENDANCE_STATUSES = EnumParser(
     ("earlyDeparture", "EARLY_DEPARTURE"),
 ).parse
 
-_GRADE_ALIASES = EnumParser(
-    ("K", "KG"),
-    ("KG", "KG"),
-    ("0", "KG"),
-    ("00", "KG"),
-    ("kindergarten", "KG"),
-    ("PK", "PK"),
-    ("PreK", "PK"),
-    ("preKindergarten", "PK"),
-)
-
-
-def parse_bool(text: str) -> bool:
-    """``true``/``false`` in the spellings feeds use: T/F, 1/0, yes/no, Y/N, any case."""
-    folded = text.lower()
-    if folded in _TRUE:
-        return True
-    if folded in _FALSE:
-        return False
-    raise BadValue("not a boolean")
-
 
 def parse_float(text: str) -> float:
     """A number; :class:`BadValue` for anything else, including nan and infinity."""
@@ -164,70 +126,8 @@ def parse_float(text: str) -> float:
     return value
 
 
-# Feeds repeat the same few hundred dates thousands of times (results, attendance).
-@lru_cache(maxsize=4096)
-def parse_date(text: str) -> dt.date:
-    """``YYYY-MM-DD``, an ISO datetime (its date), ``YYYY/MM/DD`` or US ``M/D/YYYY``."""
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        pass
-    if "T" in text or " " in text:
-        return _parse_iso_datetime(text).date()
-    parts = text.split("/")
-    if len(parts) != 3 or not all(part.isdigit() for part in parts):
-        raise BadValue("not a date")
-    first, second, third = (int(part) for part in parts)
-    if len(parts[0]) != 4 and len(parts[2]) != 4:
-        raise BadValue("not a date (two-digit years are ambiguous)")
-    if len(parts[0]) != 4 and first > 12:
-        raise BadValue("not a date (year-last dates are read month/day/year)")
-    try:
-        return dt.date(first, second, third) if len(parts[0]) == 4 else dt.date(third, first, second)
-    except ValueError:
-        raise BadValue("not a date (no such day)") from None
-
-
-def _parse_iso_datetime(text: str) -> dt.datetime:
-    try:
-        return dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise BadValue("not a date or datetime") from None
-
-
-@lru_cache(maxsize=4096)
-def parse_datetime(text: str) -> dt.datetime:
-    """A timezone-aware UTC datetime.
-
-    Values with ``Z`` or an offset are converted to UTC; values without one
-    (including date-only values, which become midnight) are taken as UTC, so
-    every datetime the adapter returns can be compared with every other.
-    """
-    if len(text) <= 10:
-        day = parse_date(text)
-        return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
-    value = _parse_iso_datetime(text)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
-
-
 def split_multi(text: str) -> tuple[str, ...]:
     """Items of a multi-valued cell (``"a,b"``), stripped, blanks dropped."""
     if "," not in text:
         return (text,) if text else ()
     return tuple(item for item in (part.strip() for part in text.split(",")) if item)
-
-
-@lru_cache(maxsize=256)
-def parse_grade(text: str) -> str:
-    """A CEDS grade level: ``"9"`` -> ``"09"``, ``"K"``/``"0"`` -> ``"KG"``, ``"PreK"`` -> ``"PK"``.
-
-    Other codes (``TK``, ``UG``, ``13``, ...) are kept, upper-cased.
-    """
-    alias = _GRADE_ALIASES.values.get(enum_key(text))
-    if alias is not None:
-        return alias
-    if text.isdigit():
-        return f"{int(text):02d}"
-    return text.upper()

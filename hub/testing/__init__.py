@@ -9,7 +9,15 @@ from hub.testing.synthetic import (
     GeneratedDistrict,
     generate_district,
     is_generated,
+    is_oneroster_set,
     read_generated_spec,
 )
 
-__all__ = ["DistrictSpec", "GeneratedDistrict", "generate_district", "is_generated", "read_generated_spec"]
+__all__ = [
+    "DistrictSpec",
+    "GeneratedDistrict",
+    "generate_district",
+    "is_generated",
+    "is_oneroster_set",
+    "read_generated_spec",
+]

@@ -168,6 +168,21 @@ def _manifest_rows(spec: DistrictSpec) -> Iterator[Row]:
     yield ["homeroom.attendanceDays", str(spec.attendance_days)]
 
 
+# Files whose presence says a folder holds a OneRoster CSV export, manifest or not
+# (a real export may come without one; the CSV source reads it all the same).
+_EXPORT_FILES = frozenset({"manifest.csv", "users.csv", "orgs.csv", "classes.csv", "enrollments.csv"})
+
+
+def is_oneroster_set(dir: Path) -> bool:
+    """Whether ``dir`` holds a OneRoster CSV set: its manifest, or any of the
+    files every set has (names compared case-blind, as the CSV source reads them)."""
+    try:
+        names = {path.name.lower() for path in dir.iterdir() if path.is_file()}
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    return bool(names & _EXPORT_FILES)
+
+
 def is_generated(dir: Path) -> bool:
     """Whether ``dir/manifest.csv`` says this generator wrote the folder."""
     manifest = read_manifest(dir / MANIFEST_FILE)

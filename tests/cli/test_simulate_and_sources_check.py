@@ -193,7 +193,7 @@ def test_simulate_refuses_unknown_options_and_a_folder_without_a_district(
     (tmp_path / "notes.txt").write_text("not a district", encoding="utf-8")
     cluttered = _invoke(["simulate", "edfi", "--data-dir", str(tmp_path)])
     assert cluttered.exit_code == 2
-    assert "holds files but no OneRoster manifest.csv" in cluttered.output
+    assert "holds files but no OneRoster set" in cluttered.output
     assert list(tmp_path.iterdir()) == [tmp_path / "notes.txt"]  # nothing generated into it
 
 

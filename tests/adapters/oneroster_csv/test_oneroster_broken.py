@@ -38,7 +38,8 @@ def damage(folder: Path) -> None:
     users[2] = users[2].replace(",09,", ",9,")  # Kyle
     users.append(",,,true,255901001,student,No Id,,No,Id,,,,,,,09,")  # line 12: no sourcedId
     users.append("604874,,,true,255901001,student,Kyle Two,,Kyle,Two,,,,,,,09,")  # line 13: duplicate
-    users.append("605099,,,true,255901001,student")  # line 14: too few cells
+    users.append("605099,,,true,255901001,student")  # line 14: trailing cells missing: padded
+    users.append("605100,,")  # line 15: too few cells even for the optional ones to be padded
     write_lines(folder / "users.csv", users)
 
     enrollments = read_lines(folder / "enrollments.csv")
@@ -77,11 +78,11 @@ async def test_each_bad_row_is_rejected_with_file_line_and_column(
         ("enrollments.csv", 26, "classSourcedId"),
         ("users.csv", 12, "sourcedId"),
         ("users.csv", 13, "sourcedId"),
-        ("users.csv", 14, ""),
+        ("users.csv", 15, "role"),
     ]
     reasons = {(p.where, p.line): p.reason for p in report.rejected}
     assert reasons[("users.csv", 13)] == "duplicate sourcedId (first at line 3)"
-    assert reasons[("users.csv", 14)] == "row has 6 cells, the header has 18"
+    assert reasons[("users.csv", 15)].startswith("user has no role")
     assert reasons[("enrollments.csv", 26)] == "no such class"
 
 
@@ -92,7 +93,8 @@ async def test_warnings_keep_the_row(opened: tuple[OneRosterCsvAdapter, LoadRepo
     assert warnings == [
         ("demographics.csv", 3, "birthDate"),
         ("orgs.csv", 1, "favoriteColor"),
-        ("users.csv", 10, ""),  # trailing empty cells on the staff rows
+        ("users.csv", 0, ""),  # trailing empty cells on the staff rows
+        ("users.csv", 0, ""),  # rows 14 and 15 lack cells: padded
     ]
 
 
@@ -100,7 +102,7 @@ async def test_good_rows_still_load(opened: tuple[OneRosterCsvAdapter, LoadRepor
     adapter, report = opened
 
     assert report.counts["AcademicSession"] == 4
-    assert report.counts["Student"] == 8
+    assert report.counts["Student"] == 9  # line 14, padded, is a student too
     assert report.counts["Teacher"] == 2
     assert report.counts["Enrollment"] == 24
     assert report.counts["Organization"] == 2

@@ -16,6 +16,7 @@ from hub.sdk import (
     Enrollment,
     Entity,
     FetchRequest,
+    FileStats,
     Guardian,
     Organization,
     Record,
@@ -72,8 +73,10 @@ async def test_sample_loads_without_rejected_rows(sample: Path) -> None:
         "AttendanceEvent": 0,
         "skipped": 0,
     }
-    # The two staff rows end in a trailing comma: noted once, not rejected.
-    assert [(p.where, p.line, p.rejected) for p in report.problems] == [("users.csv", 10, False)]
+    # The two staff rows end in a trailing comma: noted once for the file, not rejected.
+    assert [(p.where, p.line, p.rejected) for p in report.problems] == [("users.csv", 0, False)]
+    assert "first at line 10" in report.problems[0].reason
+    assert report.files["users.csv"] == FileStats(read=10, accepted=10, warned=0, rejected=0, skipped=0)
     assert adapter.version == "1.1"
 
 
