@@ -11,6 +11,9 @@ Registered under the ``homeroom.adapters`` entry point as ``edfi``::
     secret_env = "EDFI_SECRET"
 
 Vendor ids are built from Ed-Fi natural keys (see ``adapters.edfi._keys``).
+The adapter is a ``hub.sdk.ChangeFeed`` over the ODS's Change Queries
+(``availableChangeVersions``, ``minChangeVersion``/``maxChangeVersion``,
+``/deletes``, ``/keyChanges``), so a mirrored source reads only what changed.
 ``adapters.edfi.simulator`` serves a generated district in the same API, for
 the demo and the tests.
 """
@@ -25,5 +28,8 @@ SPEC: AdapterSpec[EdFiConfig] = AdapterSpec(
     kind="edfi",
     config=EdFiConfig,
     create=EdFiAdapter,
-    summary="Ed-Fi ODS/API 5.x-7.x (Data Standard 4 or 5), read live; natural-key ids, search push-down",
+    summary=(
+        "Ed-Fi ODS/API 5.x-7.x (Data Standard 4 or 5), read live; natural-key ids, search push-down, "
+        "change queries"
+    ),
 )

@@ -23,9 +23,24 @@ from adapters.edfi._keys import parse_id
 from adapters.edfi._query import Params
 from hub.sdk import Entity
 
-__all__ = ["SECTION_FIELDS", "GuardianNames", "Source", "Via", "guardian_names", "sources"]
+__all__ = [
+    "SECTION_FIELDS",
+    "SEOA_FIELDS",
+    "SSA_FIELDS",
+    "GuardianNames",
+    "Source",
+    "Via",
+    "guardian_names",
+    "sources",
+]
 
 SECTION_FIELDS = ("localCourseCode", "schoolId", "schoolYear", "sessionName", "sectionIdentifier")
+SEOA_FIELDS = frozenset(
+    {"sex", "races", "hispanic_or_latino", "email", "username", "programs", "directory_opt_out"}
+)
+"""Student attributes built from their education organization associations."""
+SSA_FIELDS = frozenset({"grade_level", "school_id", "school_ids"})
+"""Student attributes built from their school associations."""
 
 Search = Callable[[str], Params | None]
 IdSearch = Callable[[tuple[str, ...]], Params | None]

@@ -17,7 +17,7 @@ from typing import Any
 
 from adapters.edfi._keys import text
 
-__all__ = ["Params", "matches_any", "searchable"]
+__all__ = ["Params", "lifted", "matches_any", "searchable"]
 
 Params = Mapping[str, str]
 """One search: property name -> value, AND-ed."""
@@ -29,17 +29,22 @@ _RENAMED: dict[tuple[str, str, str], str] = {
     ("sections", "locationReference", "schoolId"): "locationSchoolId",
     ("sections", "locationSchoolReference", "schoolId"): "locationSchoolId",
     ("schools", "localEducationAgencyReference", "localEducationAgencyId"): "localEducationAgencyId",
+    (
+        "studentSpecialEducationProgramAssociations",
+        "programReference",
+        "educationOrganizationId",
+    ): "programEducationOrganizationId",
 }
 
 
-def searchable(resource: str, item: Mapping[str, Any]) -> dict[str, str]:
-    """Search parameter -> value (as text) of one item of ``resource``.
+def lifted(resource: str, item: Mapping[str, Any]) -> dict[str, Any]:
+    """Search parameter -> value (as the item holds it) of one item of ``resource``.
 
     Scalars at the top level keep their names; a reference's scalars are
     lifted (the first reference naming a property wins, as key references
     come first). Lists and extensions are not searchable.
     """
-    found: dict[str, str] = {}
+    found: dict[str, Any] = {}
     for name, value in item.items():
         if name.startswith("_") or name == "link":
             continue
@@ -47,16 +52,17 @@ def searchable(resource: str, item: Mapping[str, Any]) -> dict[str, str]:
             if not name.endswith("Reference"):
                 continue
             for inner, inner_value in value.items():
-                if inner == "link":
-                    continue
-                rendered = text(inner_value)
-                if rendered is not None:
-                    found.setdefault(_RENAMED.get((resource, name, str(inner)), str(inner)), rendered)
+                if inner != "link" and text(inner_value) is not None:
+                    found.setdefault(_RENAMED.get((resource, name, str(inner)), str(inner)), inner_value)
             continue
-        rendered = text(value)
-        if rendered is not None:
-            found.setdefault(name, rendered)
+        if text(value) is not None:
+            found.setdefault(name, value)
     return found
+
+
+def searchable(resource: str, item: Mapping[str, Any]) -> dict[str, str]:
+    """Search parameter -> value as text (what a query string carries) of one item of ``resource``."""
+    return {name: str(text(value)) for name, value in lifted(resource, item).items()}
 
 
 def matches_any(resource: str, item: Mapping[str, Any], searches: Iterable[Params]) -> bool:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import json
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from adapters.edfi._identity import key_values
 from hub.sdk import (
     RECORD_TYPES,
     AcademicSession,
@@ -124,11 +126,27 @@ class SimulatedDistrict:
 
     data_standard: str
     collections: dict[str, list[Json]] = field(default_factory=dict)
+    _keys_seen: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def add(self, resource: str, item: Json) -> Json:
-        """Append ``item`` with the ``id``, ``_etag`` and ``_lastModifiedDate`` every resource has."""
-        digest = hashlib.sha256(f"{resource}:{len(self.collections.get(resource, []))}".encode()).digest()
-        full = {"id": uuid.UUID(bytes=digest[:16]).hex, **item, "_etag": str(int.from_bytes(digest[16:24]))}
+        """Append ``item`` with the ``id``, ``_etag`` and ``_lastModifiedDate`` every resource has.
+
+        The ``id`` is derived from the item's natural key, so a fresh read of
+        changed files gives an unchanged item the same ``id`` (an ODS keeps an
+        item's ``id`` for its life); the ``_etag`` from its content, so it
+        moves when the item does.
+        """
+        key = key_values(resource, item, self.data_standard)
+        seed = json.dumps(
+            [resource, key or len(self.collections.get(resource, []))], sort_keys=True, default=str
+        )
+        repeats = self._keys_seen.get(seed, 0)
+        self._keys_seen[seed] = repeats + 1
+        if repeats:  # two items with one key (the ODS would refuse the second): still two ids
+            seed = f"{seed}#{repeats}"
+        digest = hashlib.sha256(seed.encode()).digest()
+        content = hashlib.sha256(json.dumps(item, sort_keys=True, default=str).encode()).digest()
+        full = {"id": uuid.UUID(bytes=digest[:16]).hex, **item, "_etag": str(int.from_bytes(content[:8]))}
         full["_lastModifiedDate"] = _STAMP
         self.collections.setdefault(resource, []).append(full)
         return full

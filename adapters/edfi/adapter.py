@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -10,13 +11,23 @@ import httpx
 
 from adapters.edfi import _mapping as m
 from adapters.edfi._catalogue import catalogue_records
-from adapters.edfi._entities import Source, guardian_names, sources
+from adapters.edfi._changes import (
+    CATALOGUE_RESOURCES,
+    TrackedRows,
+    Versions,
+    Window,
+    dependents,
+    read_versions,
+)
+from adapters.edfi._entities import SEOA_FIELDS, SSA_FIELDS, Source, guardian_names, sources
+from adapters.edfi._identity import vendor_id
 from adapters.edfi._keys import course_id, make_id, section_id, section_parts
 from adapters.edfi._query import Params
 from adapters.edfi._reader import Catalogue, CollectionReader
 from adapters.edfi.config import EdFiConfig
 from hub.sdk import (
     Capabilities,
+    Changes,
     Entity,
     EntitySupport,
     FetchRequest,
@@ -26,17 +37,15 @@ from hub.sdk import (
     UnsupportedRequest,
     matches,
 )
-from hub.sdk.http import BasicTokenAuth, Timing, VendorClient
+from hub.sdk.http import BasicTokenAuth, RequestRejected, Timing, VendorClient
 
 __all__ = ["CATALOGUE_ENTITIES", "EdFiAdapter", "capabilities"]
+
+log = logging.getLogger("homeroom.sources.edfi")
 
 _PERSON = frozenset(
     {"given_name", "family_name", "middle_name", "preferred_name", "email", "username", "identifier"}
 )
-_SEOA_FIELDS = frozenset(
-    {"sex", "races", "hispanic_or_latino", "email", "username", "programs", "directory_opt_out"}
-)
-_SSA_FIELDS = frozenset({"grade_level", "school_id", "school_ids"})
 DATE_FROM, DATE_TO, SEARCH = "date_from", "date_to", "search"
 _NAME_PARTS = ("given_name", "preferred_name", "middle_name", "family_name")
 
@@ -171,6 +180,8 @@ class EdFiAdapter:
     - Paging: a request without a searchable restriction pages through the
       collection with ``offset``/``limit`` (cursor ``s<collection>.<offset>``);
       searched answers are merged and paged here (cursor ``m<position>``).
+    - Change feed (:meth:`changes`): Ed-Fi Change Queries; the watermark is
+      the ODS's change version.
     """
 
     def __init__(
@@ -197,6 +208,8 @@ class EdFiAdapter:
         self._guardians = guardian_names(config.data_standard)
         self._zone = config.zone
         self._capabilities = capabilities(config)
+        self._tracked = TrackedRows(self._reader)
+        self._versions_path = f"{config.change_queries_path.strip('/')}/availableChangeVersions"
 
     @property
     def client(self) -> VendorClient:
@@ -281,6 +294,135 @@ class EdFiAdapter:
         end = len(rows) if request.limit is None else min(len(rows), start + request.limit)
         page = [_project(record, request.fields) for record in rows[start:end]]
         return FetchResult(records=page, next_cursor=f"m{end}" if end < len(rows) else None, total=len(rows))
+
+    # -- change feed ---------------------------------------------------------
+
+    async def changes(self, entity: Entity, since: str | None, fields: frozenset[str]) -> Changes:
+        """What changed in ``entity`` after the change version ``since`` (see ``hub.sdk.ChangeFeed``).
+
+        - ``since`` is ``None``: the newest change version, where a feed starts
+          (one request to ``availableChangeVersions``).
+        - ``since`` given: ``availableChangeVersions`` first (one request, and
+          all when the ODS's newest version is still ``since``); then, for the
+          versions ``since + 1`` to the newest, the entity's collections with
+          ``minChangeVersion``/``maxChangeVersion`` (paged, records built as
+          :meth:`fetch` builds them), their ``/deletes`` and ``/keyChanges``
+          (the items' old natural keys, as vendor ids, are ``deleted``), and
+          the joined collections the fields use: the records whose joined
+          item changed or went are read again. Catalogue entities are read
+          again in full (they are small) when one of their collections changed.
+          The watermark is the newest version.
+        - Not complete (the hub then reads the entity in full): change queries
+          off or refused (404, 400), ``since`` older than the oldest version
+          the ODS still tracks or newer than its newest (a restored ODS), a
+          delete listed without its natural key (ODS/API before 5.3).
+        - Offset paging through a range is not isolated from writes made while
+          it is read (the ODS's ``Use-Snapshot`` is not used): the nightly
+          full read catches what a delta missed that way.
+        """
+        request = FetchRequest(entity=entity, fields=frozenset(fields))
+        self._check(request)
+        start = _change_version(since)
+        if since is not None and start is None:
+            return Changes(watermark=since, complete=False)  # not a change version: start again
+        async with self._client.deadline():
+            try:
+                versions = await self._available_versions()
+                if versions is None:
+                    log.warning("source %s: no change queries (availableChangeVersions 404)", self.name)
+                    return Changes(watermark=since, complete=False)
+                if start is None:
+                    return Changes(watermark=str(versions.newest))
+                if not versions.covers(start):
+                    log.info("source %s: change version %d is no longer tracked", self.name, start)
+                    return Changes(watermark=since, complete=False)
+                if versions.newest == start:
+                    return Changes(watermark=since)  # nothing changed anywhere in the ODS
+                window = Window(start + 1, versions.newest)
+                if entity in CATALOGUE_ENTITIES:
+                    return await self._catalogue_changes(request, window)
+                return await self._delta(request, window)
+            except RequestRejected as exc:
+                if exc.status not in (400, 404):
+                    raise
+                log.warning("source %s: change queries refused (%d); reading in full", self.name, exc.status)
+                return Changes(watermark=since, complete=False)
+
+    async def _available_versions(self) -> Versions | None:
+        """``availableChangeVersions`` (``None`` when the ODS has no change queries)."""
+        body, _ = await self._client.get_json(self._versions_path, missing_ok=True)
+        return None if body is None else read_versions(self.name, body)
+
+    async def _delta(self, request: FetchRequest, window: Window) -> Changes:
+        entity, needed = request.entity, _needed(request)
+        gap = Changes(watermark=str(window.low - 1), complete=False)
+        records: dict[str, Record] = {}
+        deleted: dict[str, None] = {}  # ordered, without repeats
+        again: dict[str, list[Params]] = {}  # resource -> searches of the items whose joins changed
+        for dependent in dependents(entity, self.config.data_standard):
+            if not dependent.attributes & needed:
+                continue  # a join the fields do not use
+            found = await self._tracked.affected(dependent, window)
+            if found is None:
+                return gap
+            if found.changed and dependent.catalogue:
+                self._catalogue.forget()  # records built from now on use the catalogue as it is now
+            again.setdefault(dependent.hops[-1].target, []).extend(found.searches)
+        for source in self._sources[entity]:
+            changed = await self._tracked.changed(source.resource, window)
+            for record in await self._build(entity, source, changed, needed) if changed else ():
+                if record is not None:
+                    records[record.vendor_id] = record
+            removed = await self._removed_ids(source.resource, window)
+            if removed is None:
+                return gap
+            deleted.update(dict.fromkeys(removed))
+            searches = again.get(source.resource)
+            if searches:
+                items = await self._reader.search(source.resource, searches)
+                for record in await self._build(entity, source, items, needed):
+                    if record is not None:
+                        records.setdefault(record.vendor_id, record)
+        for kept in records:
+            deleted.pop(kept, None)  # deleted and created again within the range: it is there now
+        return Changes(
+            records=tuple(self._projected(list(records.values()), request)),
+            deleted=tuple(deleted),
+            watermark=str(window.high),
+        )
+
+    async def _catalogue_changes(self, request: FetchRequest, window: Window) -> Changes:
+        """A catalogue entity: read again in full when one of its collections changed."""
+        gap = Changes(watermark=str(window.low - 1), complete=False)
+        changed = False
+        deleted: dict[str, None] = {}
+        for resource in CATALOGUE_RESOURCES[request.entity]:
+            if not changed:  # once one changed, all are read again: the others need no probe
+                changed = bool(await self._tracked.changed(resource, window, page_size=1))
+            removed = await self._removed_ids(resource, window)
+            if removed is None:
+                return gap
+            deleted.update(dict.fromkeys(removed))
+        if not changed and not deleted:
+            return Changes(watermark=str(window.high))
+        self._catalogue.forget()
+        records = await catalogue_records(self._catalogue, request.entity)
+        kept = {record.vendor_id for record in records}
+        return Changes(
+            records=tuple(self._projected(records, request)),
+            deleted=tuple(gone for gone in deleted if gone not in kept),
+            watermark=str(window.high),
+        )
+
+    async def _removed_ids(self, resource: str, window: Window) -> list[str] | None:
+        """Vendor ids of the ``resource`` items deleted, or moved to another key,
+        in ``window``; ``None`` when a row names a key the adapter cannot read
+        (a delete could then be missed)."""
+        keys = await self._tracked.removed_keys(resource, window)
+        if keys is None:
+            return None
+        ids = [vendor_id(resource, key) for key in keys]
+        return [gone for gone in ids if gone is not None] if all(ids) else None
 
     # -- searched requests -----------------------------------------------------
 
@@ -432,9 +574,9 @@ class EdFiAdapter:
         searches = _unique_ids(objects, None, "studentUniqueId")
         names = self._guardians
         wanted = {
-            "studentEducationOrganizationAssociations": bool(needed & _SEOA_FIELDS),
+            "studentEducationOrganizationAssociations": bool(needed & SEOA_FIELDS),
             "studentSpecialEducationProgramAssociations": "programs" in needed,
-            "studentSchoolAssociations": bool(needed & _SSA_FIELDS),
+            "studentSchoolAssociations": bool(needed & SSA_FIELDS),
             names.links: "guardian_ids" in needed,
         }
         reads = [name for name, want in wanted.items() if want and searches]
@@ -500,6 +642,13 @@ class EdFiAdapter:
                 if entry_id is not None:
                     sections[entry_id] = section_id(m.ref(entry, "sectionReference"))
         return [m.score(o, sections, self._zone) for o in objects]
+
+
+def _change_version(watermark: str | None) -> int | None:
+    """The change version a watermark of :meth:`EdFiAdapter.changes` holds."""
+    if watermark is None or not (watermark.isascii() and watermark.isdigit()):
+        return None
+    return int(watermark)
 
 
 def _session_parts(offering: m.Json) -> tuple[Any, ...]:

@@ -11,9 +11,24 @@ from pydantic import Field, field_validator, model_validator
 from hub.sdk import read_secret
 from hub.sdk.http import HttpSourceConfig
 
-__all__ = ["EdFiConfig"]
+__all__ = ["EdFiConfig", "change_queries_path"]
 
 MAX_PAGE_SIZE = 500  # the published Ed-Fi resource APIs (DS 4.0 and 5.0) refuse larger limits
+
+
+def change_queries_path(data_path: str) -> str:
+    """Where the Change Queries API lives beside the data API ``data_path``.
+
+    ``/data/v3/ed-fi`` -> ``/changeQueries/v1``; a year-specific route
+    (``/data/v3/2025/ed-fi``, ODS/API 5.x) -> ``/changeQueries/v1/2025``; a
+    prefix before ``/data/`` (a tenant, an instance) is kept.
+    """
+    head, sep, rest = data_path.partition("/data/")
+    if not sep:  # no /data/ segment: the change queries sit at the API root
+        head, rest = "", data_path.strip("/")
+    inner = rest.strip("/").split("/")[1:-1]  # between the version and the schema
+    year = next((part for part in inner if len(part) == 4 and part.isascii() and part.isdigit()), None)
+    return f"{head.rstrip('/')}/changeQueries/v1" + (f"/{year}" if year else "")
 
 
 class EdFiConfig(HttpSourceConfig):
@@ -102,6 +117,11 @@ class EdFiConfig(HttpSourceConfig):
             return self.api_path
         head, sep, tail = self.api_path.rpartition("/")
         return f"{head}/{self.school_year}/{tail}" if sep and head else f"/{self.school_year}{self.api_path}"
+
+    @property
+    def change_queries_path(self) -> str:
+        """The Change Queries API below ``base_url`` (see :func:`change_queries_path`)."""
+        return change_queries_path(self.data_path)
 
     @property
     def zone(self) -> dt.tzinfo:

@@ -100,7 +100,10 @@ SIMULATOR = SimulatorSpec(
     create=create,
     source_table=source_table,
     environment=environment,
-    summary="Ed-Fi ODS/API (Data Standard 4 or 5): OAuth key/secret, offset paging, search by example",
+    summary=(
+        "Ed-Fi ODS/API (Data Standard 4 or 5): OAuth key/secret, offset paging, search by example, "
+        "change queries over the folder as it changes"
+    ),
     options={
         "data_standard": "4 (ODS/API 5.x-6.x) or 5 (ODS/API 7.x, the default)",
         "latency": "seconds added to every data request (default 0)",

@@ -122,9 +122,12 @@ class MirroredAdapter:
             elif not self.background:
                 counts = await self.sync.first_sync()
         except SQLAlchemyError as exc:
-            raise SourceUnavailable(
-                self.name, f"the mirror cannot be written ({type(exc).__name__})"
-            ) from None
+            failure = type(exc).__name__
+            reason = f"the mirror cannot be written ({failure}; is the store migrated? homeroom db upgrade)"
+            # Tried, and failed: whoever waits for the first sync (the hub's readiness) stops waiting.
+            self.freshness.failed(None, reason)
+            self.sync.first_attempt.set()
+            raise SourceUnavailable(self.name, reason) from None
         if self.background:
             self._stop = asyncio.Event()
             self._task = asyncio.create_task(self.sync.run(self._stop))

@@ -6,7 +6,6 @@ costs the vendor one request."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,26 +16,16 @@ from adapters.edfi._keys import make_id
 from adapters.edfi._sim_data import NAMESPACE
 from adapters.edfi.simulator import SimulatorConfig, SimulatorState, create_simulator
 from hub.mirror import MirroredAdapter, MirrorStore
-from hub.model import RECORD_TYPES, Entity, data_fields
-from hub.store import create_engine, upgrade
+from hub.model import Entity
+from hub.store import create_engine
 from hub.testing.server import serving
 from tests.adapters.edfi.changes import API, VERSIONS, drop_first, set_first, unique_id
 from tests.adapters.edfi.conftest import KEY_ENV, SECRET_ENV, edfi_config
-from tests.support import make_district
+from tests.mirror.hubs import every_field
 
 from .folder import stored_score
 
 PAGING = frozenset({"offset", "limit", "totalCount"})
-
-
-@pytest.fixture(scope="module")
-def district(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_district(tmp_path_factory.mktemp("mirror-feed-edfi"), 50)
-
-
-@pytest.fixture
-def folder(district: Path, tmp_path: Path) -> Path:
-    return Path(shutil.copytree(district, tmp_path / "district"))
 
 
 @pytest.fixture(autouse=True)
@@ -48,10 +37,6 @@ def credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 pytestmark = pytest.mark.usefixtures("fast_switching")
-
-
-def _every(entity: Entity) -> frozenset[str]:
-    return frozenset(data_fields(RECORD_TYPES[entity]))
 
 
 def full_reads(state: SimulatorState, mark: int) -> list[str]:
@@ -70,14 +55,14 @@ def score_id(folder: Path, line_item: str, student: str) -> str:
     return built
 
 
-async def test_a_changed_score_arrives_by_a_change_queries_delta(folder: Path, tmp_path: Path) -> None:
+async def test_a_changed_score_arrives_by_a_change_queries_delta(folder: Path, url: str) -> None:
     simulator = create_simulator(folder)
     state: SimulatorState = simulator.state.simulator
-    url = f"sqlite+aiosqlite:///{tmp_path / 'mirror.db'}"
-    await upgrade(url)
     with serving(simulator) as base:
         inner = EdFiAdapter(edfi_config(base, retries=1, total_timeout=30))
-        adapter = MirroredAdapter(inner, lambda: MirrorStore(create_engine(url)), _every, background=False)
+        adapter = MirroredAdapter(
+            inner, lambda: MirrorStore(create_engine(url)), every_field, background=False
+        )
         await adapter.open()  # the first sync: every entity read in full
         try:
             sync, store = adapter.sync, adapter.store

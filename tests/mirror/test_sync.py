@@ -18,7 +18,7 @@ from hub.app import create_app
 from hub.assemble import assemble
 from hub.federation.registry import SourceRegistry, build_registry
 from hub.mirror import MirroredAdapter, MirrorStore, SyncIntervals
-from hub.mirror.wiring import MirrorWiring, follow_policy
+from hub.mirror.wiring import MirrorWiring, first_syncs_attempted, follow_policy
 from hub.model import Entity, Score, Student
 from hub.sdk import Changes, FetchRequest, FetchResult, SourceConfig, SourceUnavailable
 from hub.settings import load_settings
@@ -293,3 +293,19 @@ def test_intervals_by_entity() -> None:
     assert intervals.of(Entity.SCORE) == 60 and intervals.of(Entity.STUDENT) == 600
     assert intervals.of(Entity.ATTENDANCE_EVENT) == 60 and intervals.of(Entity.ENROLLMENT) == 600
     assert dt.timedelta(seconds=intervals.reconcile) == dt.timedelta(days=1)
+
+
+async def test_an_unmigrated_store_makes_the_source_down_not_the_hub_wait(tmp_path: Path) -> None:
+    # A store with no mirror tables (never `homeroom db upgrade`d): the source is
+    # down with the reason, and waiting for its first sync (the hub's readiness) ends.
+    url = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    adapter = MirroredAdapter(Vendor("sis", _records()), lambda: MirrorStore(create_engine(url)), every_field)
+    registry = SourceRegistry([adapter], {"sis": "memory"})
+    try:
+        assert not await registry.open()
+        state = registry.states["sis"]
+        assert state.state == "DOWN" and "homeroom db upgrade" in (state.last_error or "")
+        async with asyncio.timeout(5):
+            await first_syncs_attempted(registry.adapters.values())
+    finally:
+        await registry.aclose()

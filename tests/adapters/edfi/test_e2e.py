@@ -69,6 +69,8 @@ def _edfi_source(base_url: str, **overrides: Any) -> dict[str, Any]:
         "data_standard": "5",
         "key_env": KEY_ENV,
         "secret_env": SECRET_ENV,
+        # The live path is what these tests compare (HTTP sources are mirrored by default).
+        "mode": "live",
         **overrides,
     }
 
