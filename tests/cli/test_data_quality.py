@@ -229,3 +229,21 @@ async def test_the_demo_serves_an_export_that_has_no_manifest(tmp_path: Path) ->
         assert sorted(path.name for path in folder.iterdir()) == before, "the export was written to"
     finally:
         prepared.close()
+
+
+@needs_console_script
+@pytest.mark.parametrize("name", SETS)
+def test_homeroom_demo_serves_every_person_and_class_of_each_corpus_set(name: str, tmp_path: Path) -> None:
+    # The district's first try, as a process over HTTP, for every set of the corpus
+    # (tests/e2e/test_corpus.py checks each record; here: the command serves them all).
+    expected = json.loads((CORPUS / f"{name}.json").read_text(encoding="utf-8"))
+    data_dir = shutil.copytree(CORPUS / name, tmp_path / "export")
+    port = free_port()
+    tokens_path = tmp_path / "t.json"
+    args = ["demo", "--port", str(port), "--data-dir", str(data_dir), "--tokens-out", str(tokens_path)]
+    with running(args, cwd=tmp_path, port=port) as process:
+        token = json.loads(tokens_path.read_text(encoding="utf-8"))["district_admin"]["token"]
+        query = "{ students(first: 1000) { totalCount } sections(first: 1000) { totalCount } }"
+        data = process.query(query, token)
+    assert data["students"]["totalCount"] == len(expected["students"])
+    assert data["sections"]["totalCount"] == len(expected["classes"])
