@@ -32,7 +32,6 @@ changed without grading.
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -44,9 +43,9 @@ from adapters.canvas._plan import api_path
 from adapters.canvas._reads import Reads
 from adapters.canvas._walk import Stream, gather_all
 from hub.sdk import Changes, Entity, FetchRequest, FetchResult, Record, fetch_every_page
-from hub.sdk.http import RequestRejected
+from hub.sdk.http import RequestRejected, provider_time
 
-__all__ = ["SKEW", "ScoreFeed", "provider_time", "watermark_text"]
+__all__ = ["SKEW", "ScoreFeed", "watermark_text"]
 
 log = logging.getLogger("homeroom.sources.canvas")
 
@@ -58,21 +57,6 @@ _FILTERS = (("graded_since", "graded_at"), ("submitted_since", "submitted_at"))
 """Canvas's filters on the submissions list, and the field each compares."""
 
 Pair = tuple[str, str]  # (assignment id, user id): a submission within its course
-
-
-def provider_time(headers: httpx.Headers) -> dt.datetime | None:
-    """The instance's clock from an answer's ``Date`` header; with several (a
-    proxy adding its own), the earliest: a watermark too early costs a repeat,
-    one too late a lost change."""
-    found: list[dt.datetime] = []
-    for value in headers.get_list("date"):
-        try:
-            moment = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            continue
-        if moment.tzinfo is not None:
-            found.append(moment)
-    return min(found, default=None)
 
 
 def watermark_text(moment: dt.datetime) -> str:

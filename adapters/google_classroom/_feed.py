@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import email.utils
 import hashlib
 import logging
 import re
@@ -50,13 +49,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from adapters.google_classroom import _ids
 from adapters.google_classroom import _mapping as m
 from adapters.google_classroom._collect import Collector
 from adapters.google_classroom._reader import ClassroomReader, Json, each, segment
 from hub.sdk import Changes, Record, SourceError
+from hub.sdk.http import provider_time
 
 __all__ = ["DELTA_PAGE", "SKEW", "CourseWorkFeed", "Mark", "nanos"]
 
@@ -141,17 +139,6 @@ class _Read:
                 return True
             self.items.append(dict(item))
         return False
-
-
-def _provider_time(headers: httpx.Headers) -> dt.datetime | None:
-    value = headers.get("date")
-    if not value:
-        return None
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return moment if moment.tzinfo is not None else None
 
 
 def _text(moment: dt.datetime) -> str:
@@ -262,7 +249,7 @@ class CourseWorkFeed:
         try:
             async with contextlib.aclosing(pages):
                 async for page in pages:
-                    done.started = done.started or _provider_time(page.headers)
+                    done.started = done.started or provider_time(page.headers)
                     # A page may come back empty with a token for more: only an item ends a position read.
                     if done.take(page.items, bound) or (bound is None and done.items):
                         return done

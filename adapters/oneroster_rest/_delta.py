@@ -10,12 +10,9 @@ stay listed for a while with ``status = tobedeleted``.
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-
-import httpx
 
 from adapters.oneroster_rest import _mapping as m
 from adapters.oneroster_rest._filter import instant, predicate
@@ -30,7 +27,6 @@ __all__ = [
     "changed_after",
     "dependents",
     "link",
-    "provider_time",
     "since_filter",
 ]
 
@@ -53,18 +49,6 @@ def changed_after(obj: Mapping[str, Any], bound: dt.datetime | None) -> bool:
         return True
     moment = instant(str(obj.get(MODIFIED, "")))
     return moment is None or moment > bound
-
-
-def provider_time(headers: httpx.Headers) -> dt.datetime | None:
-    """The provider's clock from a response's ``Date`` header, when it sent one."""
-    value = headers.get("date")
-    if not value:
-        return None
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return moment if moment.tzinfo is not None else None
 
 
 @dataclass(slots=True)

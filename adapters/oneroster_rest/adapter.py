@@ -62,6 +62,7 @@ from hub.sdk.http import (
     SourceAuth,
     Timing,
     VendorClient,
+    provider_time,
 )
 
 __all__ = ["CAPABILITIES", "CORE_CAPABILITIES", "OneRosterRestAdapter"]
@@ -367,7 +368,7 @@ class OneRosterRestAdapter:
         try:
             # No fields=: a refused sort must not be taken for a refused projection.
             async for page in self._reader.pages(resource, None, None, page_size=1, newest_first=d.MODIFIED):
-                started = d.provider_time(page.headers)
+                started = provider_time(page.headers)
                 newest = d.Newest()
                 for item in page.items:
                     if isinstance(item, dict):
@@ -388,7 +389,7 @@ class OneRosterRestAdapter:
         joined, delta = _Joined(), _Delta()
         started: dt.datetime | None = None
         async for page in self._reader.pages(resource, fields, d.since_filter(since), ahead=True):
-            started = started or d.provider_time(page.headers)
+            started = started or provider_time(page.headers)
             changed = [obj for obj in page.items if isinstance(obj, dict) and d.changed_after(obj, bound)]
             for obj in changed:
                 delta.newest.see(obj)

@@ -26,6 +26,7 @@ record contents.
 
 from hub.sdk.http._auth import BearerToken, OAuth1Signer, SignatureMethod, SourceAuth
 from hub.sdk.http._client import QueryParams, VendorClient
+from hub.sdk.http._clock import provider_time
 from hub.sdk.http._config import HttpSourceConfig
 from hub.sdk.http._errors import RequestRejected, summarise_error_body
 from hub.sdk.http._oauth2 import BasicTokenAuth, OAuth2ClientCredentials, TokenEndpointUnavailable
@@ -66,6 +67,7 @@ __all__ = [
     "VendorClient",
     "backoff_delay",
     "parse_link_header",
+    "provider_time",
     "requested_delay",
     "summarise_error_body",
 ]
