@@ -19,7 +19,7 @@ import datetime as dt
 import functools
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +27,15 @@ from hub.mirror.control import SyncLock, forget_syncer, holder_name, note_syncer
 from hub.mirror.freshness import Freshness
 from hub.mirror.store import EntityState, MirrorStore
 from hub.model import Entity
-from hub.sdk import Adapter, ChangeFeed, Changes, FetchRequest, SourceError, fetch_every_page
+from hub.sdk import (
+    Adapter,
+    ChangeFeed,
+    Changes,
+    FetchRequest,
+    SourceError,
+    background_reads,
+    fetch_every_page,
+)
 
 __all__ = [
     "DEFAULT_INTERVALS",
@@ -56,6 +64,8 @@ class SyncIntervals:
     gradebook: float = 60.0
     reconcile: float = 86_400.0
     tick: float = 10.0
+    read: float = 3_600.0
+    """The most one of the sync's reads may take (``mirror_read_seconds``)."""
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any]) -> SyncIntervals:
@@ -66,6 +76,7 @@ class SyncIntervals:
             gradebook=float(table.get("mirror_gradebook_seconds", defaults.gradebook)),
             reconcile=float(table.get("mirror_reconcile_seconds", defaults.reconcile)),
             tick=min(defaults.tick, float(table.get("mirror_gradebook_seconds", defaults.gradebook))),
+            read=float(table.get("mirror_read_seconds", defaults.read)),
         )
 
     def of(self, entity: Entity) -> float:
@@ -137,7 +148,7 @@ class MirrorSync:
         so a change made while reading is applied by the next delta.
         """
         fields = self.stored()[entity] if fields is None else fields
-        async with self._lock:
+        async with self._lock, self._background():
             feed = self.inner if isinstance(self.inner, ChangeFeed) else None
             start = await self._starting_point(feed, entity, fields) if feed is not None else None
             at = self.clock()
@@ -158,6 +169,12 @@ class MirrorSync:
             self.freshness.rows[entity] = counts.written
             self._synced(entity, at)
             return counts.written
+
+    @contextlib.asynccontextmanager
+    async def _background(self) -> AsyncIterator[None]:
+        # No dashboard waits for a sync's read: it may take past the per-query total_timeout.
+        with background_reads(self.intervals.read):
+            yield
 
     async def _starting_point(
         self, feed: ChangeFeed, entity: Entity, fields: frozenset[str]
@@ -180,7 +197,7 @@ class MirrorSync:
     async def delta(self, entity: Entity, feed: ChangeFeed, since: str) -> int:
         """Apply the changes since ``since``; returns how many rows changed or went."""
         fields = self.stored()[entity]
-        async with self._lock:
+        async with self._lock, self._background():
             at = self.clock()
             changes = await feed.changes(entity, since, fields)
             if not changes.complete:

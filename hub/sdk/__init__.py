@@ -26,6 +26,7 @@ from hub.model import (
     data_fields,
 )
 from hub.sdk._adapter import Adapter, AdapterSpec
+from hub.sdk._background import background_deadline, background_reads
 from hub.sdk._capabilities import Capabilities, EntitySupport
 from hub.sdk._changes import ChangeFeed, Changes
 from hub.sdk._config import SourceConfig, read_secret
@@ -95,6 +96,8 @@ __all__ = [
     "Student",
     "Teacher",
     "UnsupportedRequest",
+    "background_deadline",
+    "background_reads",
     "compare",
     "data_fields",
     "enum_key",

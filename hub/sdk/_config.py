@@ -36,6 +36,9 @@ class SourceConfig(BaseModel):
     mirror_rosters_seconds: float = Field(default=900, ge=1)
     mirror_gradebook_seconds: float = Field(default=60, ge=1)
     mirror_reconcile_seconds: float = Field(default=86_400, ge=60)
+    # The most one read of the mirror's sync (a whole entity) may take: no one
+    # waits for it, unlike a query held to total_timeout.
+    mirror_read_seconds: float = Field(default=3_600, ge=1)
 
 
 def read_secret(source: str, *, env: str | None = None, file: str | None = None, key: str = "secret") -> str:

@@ -14,6 +14,7 @@ from typing import Any, Self
 import httpx
 
 from hub.logsafe import safe_text
+from hub.sdk._background import background_deadline
 from hub.sdk._errors import BadVendorData, SourceAuthFailed, SourceError, SourceUnavailable
 from hub.sdk.http._auth import SourceAuth
 from hub.sdk.http._config import HttpSourceConfig
@@ -141,13 +142,21 @@ class VendorClient:
 
     @contextlib.asynccontextmanager
     async def deadline(self, seconds: float | None = None) -> AsyncIterator[Callable[[], float]]:
-        """A block that must finish within ``seconds`` (default ``total_timeout``).
+        """A block that must finish within ``seconds`` (default ``total_timeout``,
+        or in a mirror's sync the longer ``mirror_read_seconds``).
 
         Yields a function giving the seconds left. Running out raises
         ``SourceUnavailable`` naming the timeout; adapters wrap a whole fetch
         (all its pages) in one, so a query never waits past it.
         """
-        limit = self.config.total_timeout if seconds is None else seconds
+        background = background_deadline()
+        if seconds is not None:
+            limit, key = seconds, "total_timeout"
+        elif background is not None:
+            # A mirror's sync: no dashboard waits for it (see hub.sdk.background_reads).
+            limit, key = max(background, self.config.total_timeout), "mirror_read_seconds"
+        else:
+            limit, key = self.config.total_timeout, "total_timeout"
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(limit) as scope:
@@ -158,9 +167,7 @@ class VendorClient:
 
                 yield remaining
         except TimeoutError:
-            raise SourceUnavailable(
-                self.name, f"no complete answer within {limit:g} s (total_timeout)"
-            ) from None
+            raise SourceUnavailable(self.name, f"no complete answer within {limit:g} s ({key})") from None
 
     # -- requests --
 
