@@ -4,14 +4,18 @@ Canvas sends ids as JSON numbers (as strings when a client asks for
 ``application/json+canvas-string-ids``), times as ISO 8601 with an offset,
 and leaves out what the token may not see. Every reader returns ``None``
 for a missing or unreadable value instead of failing the record, and none
-ever puts a value into a message.
+ever puts a value into a message. Dates and times are read by the SDK's
+shared parsers (``hub.sdk._values``), limited to ISO 8601 (``slash_dates=False``):
+Canvas writes nothing else, so a ``M/D/YYYY`` is not a Canvas value and is
+left unread rather than guessed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 from typing import Any
+
+from hub.sdk import BadValue, parse_date, parse_datetime
 
 __all__ = ["boolean", "date", "datetime", "ident", "number", "text"]
 
@@ -57,34 +61,40 @@ def number(value: Any) -> float | None:
 
 
 def boolean(value: Any) -> bool | None:
-    """A JSON boolean (Canvas sends real booleans; anything else is unknown)."""
+    """A JSON boolean (Canvas sends real booleans; anything else is unknown).
+
+    Not the shared ``parse_bool``: Canvas never writes a flag as text, so a
+    string here (``"yes"``) is not a Canvas value and is not guessed.
+    """
     return value if isinstance(value, bool) else None
 
 
-@lru_cache(maxsize=4096)
-def _parse(value: str) -> dt.datetime | None:
-    try:
-        found = dt.datetime.fromisoformat(value)
-    except ValueError:
-        try:
-            day = dt.date.fromisoformat(value)
-        except ValueError:
-            return None
-        return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
-    return found.replace(tzinfo=dt.UTC) if found.tzinfo is None else found
+def _stripped(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
 
 
 def datetime(value: Any) -> dt.datetime | None:
     """A UTC datetime from ISO 8601 (``2012-07-01T23:59:00-06:00``); a naive time is UTC."""
-    found = _parse(value.strip()) if isinstance(value, str) and value.strip() else None
-    return found.astimezone(dt.UTC) if found is not None else None
+    found = _stripped(value)
+    if found is None:
+        return None
+    try:
+        return parse_datetime(found, slash_dates=False)
+    except BadValue:
+        return None
 
 
 def date(value: Any) -> dt.date | None:
     """The calendar date a Canvas time names, in the offset it was written with.
 
     ``2012-09-01T23:59:59-06:00`` is 1 September: converting to UTC first
-    would move the end of a term to the next day.
+    would move the end of a term to the next day (``parse_date`` keeps the
+    written date).
     """
-    found = _parse(value.strip()) if isinstance(value, str) and value.strip() else None
-    return found.date() if found is not None else None
+    found = _stripped(value)
+    if found is None:
+        return None
+    try:
+        return parse_date(found, slash_dates=False)
+    except BadValue:
+        return None

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hub.sdk import parse_grade
+
 __all__ = ["CleverDistrict", "clever_id", "load_district"]
 
 Json = dict[str, Any]
@@ -125,9 +127,15 @@ def _stamp(cell: str) -> str:
 
 
 def _grade(cell: str) -> str:
-    if cell.isdigit():
-        return str(int(cell))
-    return _GRADES.get(cell.upper(), "")
+    """A OneRoster grade cell as Clever writes it: ``09`` -> ``9``, ``KG`` -> ``Kindergarten``.
+
+    The cell is first read as the ``oneroster-csv`` adapter reads it, so
+    ``K``, ``0`` and ``PreK`` reach Clever as the grades they name.
+    """
+    code = parse_grade(cell) if cell else ""
+    if code.isdigit():
+        return str(int(code))
+    return _GRADES.get(code, "")
 
 
 def _subject(cell: str) -> str:

@@ -15,6 +15,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from hub.sdk import BadValue, parse_date
+
 __all__ = [
     "GENDERS",
     "RACES",
@@ -30,6 +32,9 @@ __all__ = [
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
 # Clever's grade list -> CEDS entry grade levels (what OneRoster and the schema use).
+# Not the shared parse_grade: Clever's values are a closed English list (and
+# "1".."13"), so anything else is a value Clever does not send and is unknown
+# (None) rather than kept upper-cased; "0" is not a Clever grade at all.
 _GRADES = {
     "infanttoddler": "IT",
     "preschool": "PR",
@@ -91,16 +96,19 @@ def yes_no(value: Any) -> bool | None:
 
 @lru_cache(maxsize=4096)
 def _date(value: str) -> dt.date | None:
-    us = _US_DATE.match(value)
-    if us is not None:
-        month, day, year = (int(part) for part in us.groups())
-        try:
-            return dt.date(year, month, day)
-        except ValueError:
+    if "/" in value:
+        # Clever's one slash form is the month-first ``M/D/YYYY`` of ``dob``,
+        # which the shared parser reads; ``YYYY/MM/DD`` is not Clever's.
+        if _US_DATE.match(value) is None:
             return None
+        text = value
+    else:
+        # ISO dates and timestamps (``2019-07-24T19:05:13.487Z``): the date
+        # they are written with, from the first ten characters as always.
+        text = value[:10]
     try:
-        return dt.date.fromisoformat(value[:10])
-    except ValueError:
+        return parse_date(text)
+    except BadValue:
         return None
 
 

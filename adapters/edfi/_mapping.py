@@ -82,12 +82,14 @@ def _float(value: Any) -> float | None:
     return number if number == number and abs(number) != float("inf") else None
 
 
-def _bool(value: Any) -> bool | None:
-    return value if isinstance(value, bool) else None
-
-
 def read_date(value: Any) -> dt.date | None:
-    """An ISO date (or the date of an ISO datetime); ``None`` when unreadable."""
+    """An ISO date (or the date of an ISO datetime); ``None`` when unreadable.
+
+    Not the shared ``parse_date``: the ODS validates every date as
+    ``YYYY-MM-DD`` (``format: date``) and only the first ten characters are
+    read, so whatever follows a date (a time, even an unreadable one) is
+    ignored, where the shared parser would refuse the whole value.
+    """
     if not isinstance(value, str) or len(value) < 10:
         return None
     try:
@@ -201,6 +203,9 @@ def grading_period(obj: Json, parent_id: str | None) -> AcademicSession | None:
 
 
 def _grades(obj: Json, name: str = "offeredGradeLevels") -> tuple[str, ...]:
+    # Ed-Fi grade levels are descriptors ("Ninth grade"), not the codes the shared
+    # parse_grade reads ("9", "K"): they go through the descriptor table, and an
+    # unknown descriptor is dropped rather than kept upper-cased.
     found = (d.lookup(d.GRADE_LEVELS, item.get("gradeLevelDescriptor")) for item in _list(obj, name))
     return tuple(dict.fromkeys(grade for grade in found if grade))
 

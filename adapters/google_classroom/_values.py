@@ -13,6 +13,8 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from hub.sdk import BadValue, parse_datetime
+
 __all__ = ["END_OF_DAY", "due_datetime", "flag", "number", "text", "timestamp"]
 
 END_OF_DAY = dt.time(23, 59, 59, tzinfo=dt.UTC)
@@ -59,17 +61,18 @@ def timestamp(value: Any) -> dt.datetime | None:
 
     Google writes up to nine fractional digits; Python keeps six. A value
     without an offset is taken as UTC, which is what Google means by it.
+    The shared ``parse_datetime`` reads it; two rules are Google's: a
+    timestamp must carry a time (a bare date or a US ``M/D/YYYY``, which
+    that parser would read as midnight, is not a timestamp), and RFC 3339
+    allows a lower-case ``z``, which Python does not read.
     """
     raw = text(value)
     if raw is None or "T" not in raw.upper():
         return None
     try:
-        parsed = dt.datetime.fromisoformat(raw.replace("z", "Z"))
-    except ValueError:
+        return parse_datetime(raw.replace("z", "Z"))
+    except BadValue:
         return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC)
 
 
 def _int(obj: Mapping[str, Any], key: str) -> int | None:

@@ -7,10 +7,13 @@ and spacing. Every reader returns ``None`` (or ``()``) for a missing or
 unreadable value instead of failing the record; none of them ever puts the
 value into a message.
 
-The enum and grade rules are the same as the ``oneroster-csv`` adapter's,
-so both adapters give the same records for the same district. (They are
-copied, not imported: adapters do not import each other; see the report
-proposing a shared ``hub.sdk`` module.)
+Booleans, grade levels, enum folding and datetimes are read by the SDK's
+shared parsers (``hub.sdk._values``), the ones the ``oneroster-csv`` adapter
+uses, so both adapters give the same records for the same district. Two
+date rules stay this adapter's own: only ISO 8601 is read
+(``slash_dates=False``: OneRoster JSON carries nothing else, so a ``M/D/YYYY``
+is a provider fault, left unread rather than guessed), and a datetime sent
+for a date gives its UTC date (:func:`date`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import datetime as dt
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
+
+from hub.sdk import BadValue, enum_key, parse_bool, parse_datetime, parse_grade
 
 __all__ = [
     "ATTENDANCE_STATUSES",
@@ -41,19 +46,12 @@ __all__ = [
     "text",
 ]
 
-_TRUE = frozenset({"true", "t", "1", "yes", "y"})
-_FALSE = frozenset({"false", "f", "0", "no", "n"})
-
-
-def _fold(value: str) -> str:
-    return value.lower().replace(" ", "").replace("_", "").replace("-", "")
-
 
 class Enum:
     """One OneRoster vocabulary read in any case and spacing (``Fully Graded`` == ``fullyGraded``)."""
 
     def __init__(self, *pairs: tuple[str, str]) -> None:
-        self._values = {_fold(spelling): value for spelling, value in pairs}
+        self._values = {enum_key(spelling): value for spelling, value in pairs}
 
     @classmethod
     def same(cls, *values: str) -> Enum:
@@ -62,7 +60,7 @@ class Enum:
 
     def __call__(self, value: Any) -> str | None:
         """The canonical value, or ``None`` when missing or unknown."""
-        return self._values.get(_fold(value)) if isinstance(value, str) else None
+        return self._values.get(enum_key(value)) if isinstance(value, str) else None
 
 
 ORG_TYPES = Enum.same("district", "school", "department", "state", "local", "national")
@@ -91,13 +89,6 @@ ATTENDANCE_STATUSES = Enum(
     ("excused", "EXCUSED"),
     ("earlyDeparture", "EARLY_DEPARTURE"),
 )
-_GRADE_ALIASES = {
-    _fold(spelling): value
-    for spelling, value in (
-        *(("K", "KG"), ("KG", "KG"), ("0", "KG"), ("00", "KG"), ("kindergarten", "KG")),
-        *(("PK", "PK"), ("PreK", "PK"), ("preKindergarten", "PK")),
-    )
-}
 
 
 def text(value: Any) -> str | None:
@@ -115,11 +106,10 @@ def boolean(value: Any) -> bool | None:
     if isinstance(value, bool):
         return value
     if isinstance(value, str):
-        folded = value.strip().lower()
-        if folded in _TRUE:
-            return True
-        if folded in _FALSE:
-            return False
+        try:
+            return parse_bool(value.strip())
+        except BadValue:
+            return None
     return None
 
 
@@ -145,27 +135,22 @@ def _date(value: str) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         pass
+    # A datetime sent for a date gives its UTC date (the shared parse_date keeps
+    # the date as written): this adapter's rule from the start, kept so that
+    # the records it gives do not change.
     found = _datetime(value)
     return found.date() if found is not None else None
 
 
-@lru_cache(maxsize=4096)
 def _datetime(value: str) -> dt.datetime | None:
-    if len(value) <= 10:
-        try:
-            day = dt.date.fromisoformat(value)
-        except ValueError:
-            return None
-        return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
     try:
-        found = dt.datetime.fromisoformat(value)
-    except ValueError:
+        return parse_datetime(value, slash_dates=False)
+    except BadValue:
         return None
-    return found.replace(tzinfo=dt.UTC) if found.tzinfo is None else found.astimezone(dt.UTC)
 
 
 def date(value: Any) -> dt.date | None:
-    """An ISO date (a datetime gives its date)."""
+    """An ISO date (a datetime gives its UTC date)."""
     return _date(value.strip()) if isinstance(value, str) and value.strip() else None
 
 
@@ -199,17 +184,7 @@ def refs(value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(item for item in found if item))
 
 
-@lru_cache(maxsize=256)
-def _grade(value: str) -> str:
-    alias = _GRADE_ALIASES.get(_fold(value))
-    if alias is not None:
-        return alias
-    if value.isdigit():
-        return f"{int(value):02d}"
-    return value.upper()
-
-
 def grade(value: Any) -> str | None:
     """A CEDS grade level: ``"9"`` -> ``"09"``, ``"K"`` -> ``"KG"``, ``"PreK"`` -> ``"PK"``."""
     found = text(value)
-    return _grade(found) if found else None
+    return parse_grade(found) if found else None

@@ -10,7 +10,9 @@ Dates with the year last (``8/17/2020``) are read month first, the US
 convention of the SIS vendors that export OneRoster. A first part above 12 is
 refused rather than read day first: it shows the file is written day first,
 where ``1/05/2023`` is just as likely the 1st of May, so such a file must not
-pass quietly.
+pass quietly. Slash dates are a habit of spreadsheet-edited CSV exports: an
+adapter reading a JSON API that writes ISO 8601 only passes
+``slash_dates=False`` so that one is refused, not guessed.
 """
 
 from __future__ import annotations
@@ -53,15 +55,20 @@ def parse_bool(text: str) -> bool:
 
 # Feeds repeat the same few hundred dates thousands of times (results, attendance).
 @lru_cache(maxsize=4096)
-def parse_date(text: str) -> dt.date:
-    """``YYYY-MM-DD``, an ISO datetime or ``YYYY-MM-DD HH:MM:SS`` (its date),
-    ``YYYY/MM/DD`` or US ``M/D/YYYY``."""
+def parse_date(text: str, *, slash_dates: bool = True) -> dt.date:
+    """``YYYY-MM-DD``, an ISO datetime or ``YYYY-MM-DD HH:MM:SS`` (the date as
+    written, in its own offset), ``YYYY/MM/DD`` or US ``M/D/YYYY``.
+
+    With ``slash_dates=False`` only the ISO 8601 forms are read.
+    """
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
         pass
     if "T" in text or " " in text:
         return _parse_iso_datetime(text).date()
+    if not slash_dates:
+        raise BadValue("not an ISO 8601 date (write YYYY-MM-DD)")
     parts = text.split("/")
     if len(parts) != 3 or not all(part.isdigit() for part in parts):
         raise BadValue("not a date (write YYYY-MM-DD)")
@@ -87,15 +94,16 @@ def _parse_iso_datetime(text: str) -> dt.datetime:
 
 
 @lru_cache(maxsize=4096)
-def parse_datetime(text: str) -> dt.datetime:
+def parse_datetime(text: str, *, slash_dates: bool = True) -> dt.datetime:
     """A timezone-aware UTC datetime.
 
     Values with ``Z`` or an offset are converted to UTC; values without one
     (including date-only values, which become midnight) are taken as UTC, so
     every datetime an adapter returns can be compared with every other.
+    ``slash_dates`` is :func:`parse_date`'s.
     """
     if len(text) <= 10:
-        day = parse_date(text)
+        day = parse_date(text, slash_dates=slash_dates)
         return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
     value = _parse_iso_datetime(text)
     if value.tzinfo is None:
