@@ -4,66 +4,23 @@ prints its table, and stops both processes when it is done. Times are not checke
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from .runs import Run, run_bench
+
 TIMEOUT = 420  # seconds; the quick run (three hubs) takes about two on a quiet machine
 HEADER = ["hub", "phase", "dashboards", "p50", "ms", "p95", "ms", "max", "ms", "upstream", "per", "dash"]
 PHASES = {"first dashboard": 1, "1 teacher": 1, "5 teachers": 5}  # --quick: 5 teachers, 1 round
 MODES = ("mirror", "csv", "live")  # the hubs of this tree, one after another
 
 
-@dataclass(frozen=True)
-class Run:
-    """What one run of the benchmark left: its exit status and output."""
-
-    status: int
-    out: str
-    err: str
-
-    def check_status(self) -> None:
-        assert self.status == 0, f"{self.out[-2000:]}\n{self.err[-2000:]}"
-
-
 @pytest.fixture(scope="module")
 def quick_run() -> Run:
     """One ``--quick`` run, shared by the tests (it takes the better part of a minute)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.dashboard_load", "--quick"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        out, err = process.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        out, err = _stop(process)
-        pytest.fail(f"the quick run took more than {TIMEOUT} s:\n{out[-2000:]}\n{err[-2000:]}")
-    except BaseException:  # Ctrl+C of the test run: the benchmark must not outlive it
-        _stop(process)
-        raise
-    return Run(process.returncode, out, err)
-
-
-def _stop(process: subprocess.Popen[str]) -> tuple[str, str]:
-    # SIGTERM lets the benchmark stop the simulator and the hub it started.
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        return process.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        return process.communicate()
+    return run_bench("bench.dashboard_load", ["--quick"], TIMEOUT)
 
 
 @pytest.mark.slow

@@ -7,12 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import signal
-import subprocess
-import sys
 import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -34,7 +30,8 @@ from bench.freshness import (
 )
 from hub.testing.server import serving
 
-ROOT = Path(__file__).resolve().parents[2]
+from .runs import Run, run_bench
+
 TIMEOUT = 300  # seconds; the smoke run takes about half a minute on a quiet machine
 STUDENTS, INTERVAL = 100, 2
 HEADER = "sourcedId,status,lineItemSourcedId,studentSourcedId,score\n"
@@ -42,25 +39,6 @@ ROWS = "res-1,active,li-1,stu-1,85\nres-2,active,li-1,stu-2,70\n"
 
 
 # --- the smoke run ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Run:
-    """What one run of the benchmark left: its exit status and output."""
-
-    status: int
-    out: str
-    err: str
-
-
-def _stop(process: subprocess.Popen[str]) -> tuple[str, str]:
-    # SIGTERM lets the benchmark stop the simulator and the hub it started.
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        return process.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        return process.communicate()
 
 
 @pytest.fixture(scope="module")
@@ -73,25 +51,8 @@ def cached_results() -> Path:
 def smoke_run(cached_results: Path) -> Iterator[tuple[Run, bytes]]:
     """One run with one change, and the cached results.csv as it was before it."""
     before = cached_results.read_bytes()
-    command = [sys.executable, "-m", "bench.freshness", "--students", str(STUDENTS)]
-    command += ["--interval", str(INTERVAL), "--changes", "1"]
-    process = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        out, err = process.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        out, err = _stop(process)
-        pytest.fail(f"the run took more than {TIMEOUT} s:\n{out[-2000:]}\n{err[-2000:]}")
-    except BaseException:  # Ctrl+C of the test run: the benchmark must not outlive it
-        _stop(process)
-        raise
-    yield Run(process.returncode, out, err), before
+    args = ["--students", str(STUDENTS), "--interval", str(INTERVAL), "--changes", "1"]
+    yield run_bench("bench.freshness", args, TIMEOUT), before
 
 
 def _line(out: str, pattern: str) -> re.Match[str]:
