@@ -19,6 +19,8 @@ from hub.store import create_engine
 __all__ = ["MirrorWiring", "first_syncs_attempted", "follow_policy", "hub_attributes", "mirror_rows"]
 
 PERSON_ENTITIES = (Entity.STUDENT, Entity.TEACHER, Entity.GUARDIAN)
+MIRROR_POOL_TIMEOUT = 300.0
+"""Seconds a mirror read may wait for one of its engine's pooled connections."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,9 @@ class MirrorWiring:
         url = self.store_url
         return MirroredAdapter(
             adapter,
-            lambda: MirrorStore(create_engine(url)),
+            # Waiting for a pooled connection is a busy hub, not a failed store:
+            # past SQLAlchemy's 30 s default, a dashboard at 200 at once failed.
+            lambda: MirrorStore(create_engine(url, pool_timeout=MIRROR_POOL_TIMEOUT)),
             self.fields_for,
             intervals=SyncIntervals.from_table(table),
         )

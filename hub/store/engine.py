@@ -125,8 +125,10 @@ def create_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
             raise StoreError(f"use the async driver: sqlite+aiosqlite://... (got {redact_url(parsed)})")
         connect_args = dict(kwargs.pop("connect_args", {}))
         connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
-        engine = create_async_engine(parsed, connect_args=connect_args, **kwargs)
         path = sqlite_path(parsed)
+        if path is None:
+            kwargs.pop("pool_timeout", None)  # one shared in-memory connection: no pool to wait for
+        engine = create_async_engine(parsed, connect_args=connect_args, **kwargs)
         _configure_sqlite(engine, in_memory=path is None)
         if path is not None:
             _create_private_on_connect(engine, path)
