@@ -228,6 +228,8 @@ class SourceRegistry:
             if report.rejected and not (state.report and state.report.rejected):
                 log.warning("source %s: %d row problems in the data read again", name, len(report.rejected))
             state.report = report
+            if state.last_error is None and state.state != "DOWN":
+                state.answered()  # UP or DEGRADED as the new report says
 
     def _observe(self, name: str) -> None:
         """Copy a mirrored source's sync status into its state: a vendor failing
@@ -250,10 +252,7 @@ class SourceRegistry:
         mirrored sources' sync status, and the load report of a source that read
         its data again."""
         for name, state in self.states.items():
-            if state.state != "DOWN":
-                self._take_report(name)
-                if state.state == "UP" and state.report is not None and state.report.rejected:
-                    state.answered()  # DEGRADED: the rows it could not use stay visible
+            self._take_report(name)
             if state.mode == "mirror":
                 self._observe(name)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from hub.mirror.tables import attribute_kind, is_linked
@@ -23,7 +23,6 @@ __all__ = [
     "is_storable",
     "link_items",
     "record_builder",
-    "record_from_row",
     "row_values",
     "storable",
 ]
@@ -83,26 +82,11 @@ def link_items(entity: Entity, record: Record, attributes: Iterable[str]) -> Ite
             yield name, item
 
 
-def record_from_row(
-    entity: Entity, vendor_id: str, row: Mapping[Any, Any], attributes: Iterable[str]
-) -> Record:
-    """A record of ``entity`` with ``attributes`` from ``row``; NULL keeps the record's default."""
-    values: dict[str, Any] = {}
-    for name in attributes:
-        value = row[name]
-        if value is None:
-            continue
-        if attribute_kind(entity, name) == "tuple":
-            value = tuple(json.loads(value))
-        values[name] = value
-    return RECORD_TYPES[entity](vendor_id=vendor_id, **values)
-
-
 @functools.cache
 def record_builder(entity: Entity, fields: tuple[str, ...]) -> Callable[[Sequence[Any]], Record]:
-    """A function making a record of ``entity`` from a row ``(vendor_id, *fields)``
-    (what :func:`record_from_row` does, without a mapping per row: a dashboard
-    reads thousands)."""
+    """A function making a record of ``entity`` from a row ``(vendor_id, *fields)``;
+    NULL keeps the record's default. Made once per entity and fields, not per
+    row: a dashboard reads thousands."""
     make = RECORD_TYPES[entity]
     tuples = frozenset(name for name in fields if attribute_kind(entity, name) == "tuple")
     positions = tuple(enumerate(fields, start=1))

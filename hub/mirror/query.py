@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, Text, and_, any_, bindparam, false, func, 
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.mirror.codec import column_values, record_builder, record_from_row
+from hub.mirror.codec import column_values, record_builder
 from hub.mirror.tables import MIRROR_LINK, attribute_kind, entity_table, is_linked
 from hub.model import RECORD_TYPES, Entity, data_fields
 from hub.sdk import NAME_ATTRIBUTES, FetchRequest, FetchResult, name_matches
@@ -73,7 +73,7 @@ def _among(column: ColumnElement[Any], values: Sequence[str], dialect: str) -> C
     return column.in_(select(items.c.value))
 
 
-def _conditions(source: str, request: FetchRequest, dialect: str = "") -> list[ColumnElement[bool]]:
+def _conditions(source: str, request: FetchRequest, dialect: str) -> list[ColumnElement[bool]]:
     entity = request.entity
     table = entity_table(entity)
     conditions: list[ColumnElement[bool]] = [table.c.source == source]
@@ -162,17 +162,14 @@ async def fetch_rows(conn: AsyncConnection, source: str, request: FetchRequest) 
     columns = [table.c.vendor_id, *(table.c[name] for name in fields)]
     term = request.filters.get("search")
     if term:
-        names = [n for n in NAME_ATTRIBUTES if n in table.c]
+        names = tuple(n for n in NAME_ATTRIBUTES if n in table.c)
         candidates = (
             await conn.execute(
                 select(table.c.vendor_id, *(table.c[n] for n in names)).where(where).order_by(*order)
             )
         ).all()
-        matched = [
-            row.vendor_id
-            for row in candidates
-            if name_matches(record_from_row(entity, row.vendor_id, row._mapping, names), term[0])
-        ]
+        as_record = record_builder(entity, names)
+        matched = [row.vendor_id for row in candidates if name_matches(as_record(row), term[0])]
         total = len(matched)
         wanted = (
             matched[offset:] if request.limit is None else matched[offset : offset + max(request.limit, 0)]
