@@ -10,22 +10,17 @@ common single-value case.
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from operator import attrgetter
 
-from hub.sdk import Record, filter_value, visible
+from hub.sdk import Record, filter_value, projector, visible
 
 __all__ = ["DATE_FROM", "DATE_TO", "RecordTable"]
 
 DATE_FROM = "date_from"
 DATE_TO = "date_to"
-
-_PROJECTOR_CACHE_SIZE = 256
-
-Projector = Callable[[Record], Record]
 
 
 class RecordTable:
@@ -43,7 +38,6 @@ class RecordTable:
         if DATE_FROM in filters or DATE_TO in filters:
             dated = ((getattr(record, "date", None), position) for position, record in enumerate(records))
             self._by_date = sorted((day, position) for day, position in dated if day is not None)
-        self._projectors: dict[frozenset[str], Projector] = {}
 
     def select(
         self,
@@ -112,13 +106,9 @@ class RecordTable:
 
     def project(self, positions: Iterable[int], fields: frozenset[str]) -> list[Record]:
         """New records holding ``vendor_id`` and ``fields`` only; the rest keep their defaults."""
-        projector = self._projectors.get(fields)
-        if projector is None:
-            if len(self._projectors) >= _PROJECTOR_CACHE_SIZE:
-                self._projectors.clear()
-            projector = self._projectors[fields] = _projector(self.record_type, fields)
+        project = projector(self.record_type, fields)
         records = self.records
-        return [projector(records[position]) for position in positions]
+        return [project(records[position]) for position in positions]
 
 
 def _index(records: list[Record], name: str) -> dict[str, list[int]]:
@@ -143,39 +133,3 @@ def _in_range(value: dt.date | None, date_from: dt.date | None, date_to: dt.date
     if value is None:
         return False
     return (date_from is None or value >= date_from) and (date_to is None or value <= date_to)
-
-
-def _projector(record_type: type[Record], fields: frozenset[str]) -> Projector:
-    """A function copying ``vendor_id`` and ``fields`` of a record into a new one.
-
-    Generated code, as ``dataclasses`` itself does it: it fills the slots of a
-    new instance directly (requested fields from the record, the others with
-    their defaults), several times faster than calling the keyword-only
-    ``__init__``; fetch is the hot path of every query. Only names of the
-    record's own fields reach the generated source, never request strings.
-    """
-    record_fields = dataclasses.fields(record_type)
-    plain = all(f.default_factory is dataclasses.MISSING for f in record_fields)
-    if not plain or hasattr(record_type, "__post_init__"):
-        return _projector_by_init(record_type, fields)
-    copied = {"vendor_id"} | fields
-    lines = ["def project(record):", "    new = create(record_type)"]
-    defaults: dict[str, object] = {}
-    for f in record_fields:
-        if f.name in copied:
-            lines.append(f"    new.{f.name} = record.{f.name}")
-        else:
-            defaults[f"default_{f.name}"] = f.default
-            lines.append(f"    new.{f.name} = default_{f.name}")
-    lines.append("    return new")
-    namespace: dict[str, object] = {"create": object.__new__, "record_type": record_type, **defaults}
-    exec("\n".join(lines), namespace)
-    project = namespace["project"]
-    assert callable(project)
-    return project
-
-
-def _projector_by_init(record_type: type[Record], fields: frozenset[str]) -> Projector:
-    names = ("vendor_id", *sorted(fields - {"vendor_id"}))
-    get_values = attrgetter(*names)
-    return lambda record: record_type(**dict(zip(names, get_values(record), strict=True)))

@@ -111,7 +111,9 @@ class IdentityMap:
 
     def other_keys(self, entity: Entity, source: str, vendor_id: str) -> tuple[Key, ...]:
         """Every other (source, vendor id) of the same record."""
-        primary = self.canonical(entity, source, vendor_id)
+        primary = self._to_primary.get((entity, source, vendor_id))
+        if primary is None:  # a primary record (or one never merged): its secondaries
+            return tuple(self._secondaries.get((entity, source, vendor_id), ()))
         keys = [primary, *self._secondaries.get((entity, *primary), ())]
         return tuple(key for key in keys if key != (source, vendor_id))
 

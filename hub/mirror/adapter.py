@@ -154,6 +154,7 @@ class MirroredAdapter:
         source's sync lock meanwhile, as a hub does; ``None`` when a hub
         process holds it (it then reads what was marked, at its next tick)."""
         store = self.store_factory()
+        store.held = None  # a one-off read serves no fetch: nothing to hold in memory
         sync = MirrorSync(
             self.inner, store, lambda: self._stored, freshness=self.freshness, intervals=self.intervals
         )

@@ -26,18 +26,28 @@ from hub.mirror.tables import MIRROR_LINK, attribute_kind, entity_table, is_link
 from hub.model import RECORD_TYPES, Entity, data_fields
 from hub.sdk import NAME_ATTRIBUTES, FetchRequest, FetchResult, name_matches
 
-__all__ = ["CURSOR_PREFIX", "InvalidCursor", "fetch_rows"]
+__all__ = [
+    "CURSOR_PREFIX",
+    "MOST_VALUES",
+    "SPECIAL_FILTERS",
+    "InvalidCursor",
+    "fetch_offset",
+    "fetch_rows",
+    "next_cursor",
+]
 
 CURSOR_PREFIX = "m"
 _CURSOR = re.compile(rf"^{CURSOR_PREFIX}(\d{{1,12}})$")
-_SPECIAL = frozenset({"search", "date_from", "date_to"})
+SPECIAL_FILTERS = frozenset({"search", "date_from", "date_to"})
+"""Filters that compare no attribute of their own name."""
 
 
 class InvalidCursor(ValueError):
     """A cursor this mirror did not issue."""
 
 
-def _offset(cursor: str | None) -> int:
+def fetch_offset(cursor: str | None) -> int:
+    """The offset a cursor of this mirror stands for (:class:`InvalidCursor` otherwise)."""
     if cursor is None:
         return 0
     found = _CURSOR.match(cursor)
@@ -53,7 +63,7 @@ def _like_word(word: str) -> str:
 
 _LONG_LIST = 16
 """Past this many values, a list is sent as one parameter (see :func:`_among`)."""
-_MOST_VALUES = 10_000
+MOST_VALUES = 10_000
 """The most values a filter on a number, date or flag may list."""
 
 
@@ -81,9 +91,9 @@ def _conditions(source: str, request: FetchRequest, dialect: str) -> list[Column
         conditions.append(_among(table.c.vendor_id, request.ids, dialect) if request.ids else false())
     for name, accepted in request.filters.items():
         if name == "date_from":
-            conditions.append(table.c.date >= dt.date.fromisoformat(accepted[0]))
+            conditions.append(table.c.date >= _day(accepted))
         elif name == "date_to":
-            conditions.append(table.c.date <= dt.date.fromisoformat(accepted[0]))
+            conditions.append(table.c.date <= _day(accepted))
         elif name == "search":
             words = [w for w in accepted[0].casefold().split() if w.isascii()] if accepted else []
             names = [table.c[n] for n in NAME_ATTRIBUTES if n in table.c]
@@ -97,6 +107,12 @@ def _conditions(source: str, request: FetchRequest, dialect: str) -> list[Column
         pairs = request.visible_if
         conditions.append(or_(*(_holds(source, entity, name, values, dialect) for name, values in pairs)))
     return conditions
+
+
+def _day(accepted: Sequence[str]) -> dt.date:
+    if not accepted:
+        raise ValueError("a date filter without a date")
+    return dt.date.fromisoformat(accepted[0])
 
 
 def _holds(
@@ -126,13 +142,13 @@ def _holds(
         return false()
     if attribute_kind(entity, name) == "text":
         return _among(table.c[name], values, dialect)
-    if len(values) > _MOST_VALUES:
+    if len(values) > MOST_VALUES:
         # One bound parameter each: past this, drivers refuse the query (asyncpg: 32,767).
         raise ValueError("too many values for one filter")
     return table.c[name].in_(values)
 
 
-def _page(offset: int, limit: int | None, count: int, total: int) -> str | None:
+def next_cursor(offset: int, limit: int | None, count: int, total: int) -> str | None:
     """The cursor after ``count`` rows read from ``offset``, or ``None`` at the end."""
     if limit is None or limit <= 0 or offset + count >= total:
         return None
@@ -148,9 +164,9 @@ async def fetch_rows(conn: AsyncConnection, source: str, request: FetchRequest) 
     """
     entity = request.entity
     table = entity_table(entity)
-    offset = _offset(request.cursor)
+    offset = fetch_offset(request.cursor)
     named = {*request.filters, *(name for name, _ in request.visible_if)} - {"vendor_id"}
-    unknown = named - _SPECIAL - set(data_fields(RECORD_TYPES[entity]))
+    unknown = named - SPECIAL_FILTERS - set(data_fields(RECORD_TYPES[entity]))
     if unknown:
         raise ValueError(f"no such attribute: {', '.join(sorted(unknown))}")
     where = and_(*_conditions(source, request, conn.dialect.name))
@@ -185,7 +201,7 @@ async def fetch_rows(conn: AsyncConnection, source: str, request: FetchRequest) 
         rows = list((await conn.execute(query)).all())
     build = record_builder(entity, tuple(fields))
     records = [build(row) for row in rows]
-    return FetchResult(records, _page(offset, request.limit, len(records), total), total)
+    return FetchResult(records, next_cursor(offset, request.limit, len(records), total), total)
 
 
 async def _count(conn: AsyncConnection, table: Any, where: ColumnElement[bool]) -> int:

@@ -2,14 +2,17 @@
 
 Every write runs in one transaction (on SQLite with the write lock taken at
 ``BEGIN``), so a reader sees a source's entity before or after a sync, never
-half of one. Works on SQLite (aiosqlite) and PostgreSQL (asyncpg).
+half of one, and raises the entity's ``version``. Answers come from this
+process's copy of the rows in memory (:mod:`hub.mirror.held`) once it is
+loaded, from the tables before (and always with ``in_memory=False``). Works
+on SQLite (aiosqlite) and PostgreSQL (asyncpg).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +21,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from hub.mirror.codec import is_storable, link_items, row_values
+from hub.mirror.codec import is_storable, link_items, record_builder, row_values
+from hub.mirror.held import HeldCopies
+from hub.mirror.memory import HeldEntity
 from hub.mirror.query import fetch_rows
 from hub.mirror.tables import MIRROR_LINK, MIRROR_STATE, entity_table, is_linked
 from hub.model import RECORD_TYPES, Entity, Record, data_fields
@@ -31,6 +36,8 @@ __all__ = ["EntityState", "MirrorStore", "WriteCounts"]
 
 # Rows per statement: well under SQLite's and asyncpg's bound-parameter limits.
 _CHUNK = 500
+# Rows per batch when a copy is loaded into memory: other tasks run between batches.
+_LOAD_BATCH = 2_000
 _UNSET: Any = object()
 
 
@@ -54,6 +61,7 @@ class EntityState:
     last_error: str | None = None
     fields: str | None = None  # JSON list of the attributes the last full read stored
     resync_requested: dt.datetime | None = None
+    version: int = 0  # raised by every write of the entity's rows
 
     @property
     def last_sync(self) -> dt.datetime | None:
@@ -84,12 +92,17 @@ def _unique(source: str, entity: Entity, records: Sequence[Record]) -> list[Reco
 
 
 class MirrorStore:
-    """The mirror tables of every source, on ``engine`` (which the store disposes in :meth:`aclose`)."""
+    """The mirror tables of every source, on ``engine`` (which the store disposes in :meth:`aclose`).
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    ``in_memory``: answer from this process's copy of the rows (the default);
+    off, every fetch is a query of the tables.
+    """
+
+    def __init__(self, engine: AsyncEngine, *, in_memory: bool = True) -> None:
         self.engine = engine
         self._analyzed: dict[str, int] = {}
         """Rows per table when this process last had the database measure it."""
+        self.held = HeldCopies(self._load, self._read_rows) if in_memory else None
 
     # -- writes --
 
@@ -123,10 +136,13 @@ class MirrorStore:
                 )
             )
             await self._insert_links(conn, source, entity, unique, fields)
+            await self._bump(conn, source, entity)
             await self._write_state(
                 conn, source, entity, last_full_sync=at, rows=len(unique), last_error=None
             )
         await self._measure(table.name, len(unique))
+        if self.held is not None:
+            await self.held.replaced(source, entity)
         return WriteCounts(written=len(unique), deleted=len(gone))
 
     async def upsert(
@@ -165,18 +181,25 @@ class MirrorStore:
                         )
                     )
             await self._insert_links(conn, source, entity, unique, fields)
+            versions = await self._bump(conn, source, entity)
             count = await self._count(conn, source, entity)
             await self._write_state(conn, source, entity, last_delta_sync=at, rows=count, last_error=None)
+        if self.held is not None:
+            await self.held.written(source, entity, versions, [record.vendor_id for record in unique])
         return WriteCounts(written=len(unique))
 
     async def delete(self, source: str, entity: Entity, vendor_ids: Iterable[str]) -> int:
         """Delete those rows (and their link items); returns how many were held."""
         # An id no database can hold was never stored (see _unique).
         ids = sorted(vendor_id for vendor_id in set(vendor_ids) if is_storable(vendor_id))
+        versions = (0, 0)
         async with write_transaction(self.engine) as conn:
             deleted = await self._delete_rows(conn, source, entity, ids)
             if deleted:
+                versions = await self._bump(conn, source, entity)
                 await self._write_state(conn, source, entity, rows=await self._count(conn, source, entity))
+        if deleted and self.held is not None:
+            await self.held.dropped(source, entity, versions, ids)
         return deleted
 
     async def erase(self, source: str, entity: Entity, attributes: Iterable[str]) -> None:
@@ -197,13 +220,26 @@ class MirrorStore:
                     MIRROR_LINK.c.attribute.in_(names),
                 )
             )
+            await self._bump(conn, source, entity)
+        if self.held is not None:
+            # Reloaded at once: no withdrawn attribute stays in memory either.
+            await self.held.replaced(source, entity)
 
     # -- reads --
 
     async def fetch(self, source: str, request: FetchRequest) -> FetchResult:
-        """Answer ``request`` as an adapter would (see :func:`hub.mirror.query.fetch_rows`)."""
+        """Answer ``request`` as an adapter would (see :func:`hub.mirror.query.fetch_rows`),
+        from the copy in memory when it is loaded."""
+        answer = self.held.answer(source, request.entity, request) if self.held is not None else None
+        if answer is not None:
+            return answer
         async with self.engine.connect() as conn:
             return await fetch_rows(conn, source, request)
+
+    async def follow(self, source: str, states: Mapping[Entity, EntityState]) -> None:
+        """Another process may have written: reload the copies ``states`` shows changed."""
+        if self.held is not None:
+            await self.held.follow(source, {entity: state.version for entity, state in states.items()})
 
     async def state(self, source: str) -> dict[Entity, EntityState]:
         """The sync state of every entity of ``source`` held in the store."""
@@ -250,6 +286,46 @@ class MirrorStore:
         await self.engine.dispose()
 
     # -- helpers --
+
+    async def _bump(self, conn: AsyncConnection, source: str, entity: Entity) -> tuple[int, int]:
+        """Raise the entity's version (in the write's transaction); returns it before and after."""
+        state = MIRROR_STATE.c
+        query = select(state.version).where(state.source == source, state.entity == entity.value)
+        before = int((await conn.execute(query)).scalar() or 0)
+        await self._write_state(conn, source, entity, version=before + 1)
+        return before, before + 1
+
+    async def _load(self, source: str, entity: Entity) -> HeldEntity:
+        """Every row of ``source``'s ``entity`` with the version they are at."""
+        table = entity_table(entity)
+        attributes = tuple(data_fields(RECORD_TYPES[entity]))
+        build = record_builder(entity, attributes)
+        state = MIRROR_STATE.c
+        async with self.engine.connect() as conn, conn.begin():
+            # The version first: rows read after it are at least as new (a later
+            # write only makes the copy reload once more).
+            version_query = select(state.version).where(state.source == source, state.entity == entity.value)
+            copy = HeldEntity(entity, int((await conn.execute(version_query)).scalar() or 0))
+            columns = [table.c.vendor_id, *(table.c[name] for name in attributes), table.c.seq]
+            query = select(*columns).where(table.c.source == source)
+            result = await conn.stream(query.execution_options(yield_per=_LOAD_BATCH))
+            async for rows in result.partitions(_LOAD_BATCH):
+                copy.put([(row[-1], build(row)) for row in rows])
+        copy.index(name for name in attributes if is_linked(entity, name))
+        return copy
+
+    async def _read_rows(self, source: str, entity: Entity, ids: Sequence[str]) -> list[tuple[int, Record]]:
+        """The rows of ``ids`` held in the tables, as ``(seq, record)``."""
+        table = entity_table(entity)
+        attributes = tuple(data_fields(RECORD_TYPES[entity]))
+        build = record_builder(entity, attributes)
+        columns = [table.c.vendor_id, *(table.c[name] for name in attributes), table.c.seq]
+        out: list[tuple[int, Record]] = []
+        async with self.engine.connect() as conn:
+            for chunk in _chunks(sorted(set(ids))):
+                query = select(*columns).where(table.c.source == source, table.c.vendor_id.in_(chunk))
+                out.extend((row[-1], build(row)) for row in (await conn.execute(query)).all())
+        return out
 
     async def _measure(self, table: str, rows: int) -> None:
         """Have the database gather statistics on ``table`` and ``mirror_link``

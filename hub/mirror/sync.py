@@ -229,6 +229,8 @@ class MirrorSync:
         served at once, its freshness that of its last sync; the others are
         left in :attr:`pending` for a full read. Returns :attr:`pending`."""
         states = await self.store.state(self.source)
+        # What the previous holder wrote last may not have reached this process's copies.
+        await self.store.follow(self.source, states)
         pending: set[Entity] = set()
         for entity, fields in self.stored().items():
             state = states.get(entity)
@@ -242,6 +244,10 @@ class MirrorSync:
             self._last_full[entity] = state.last_full_sync
             self._follow(entity, state)
         self.pending = pending
+        if self.store.held is not None:
+            await self.store.held.warm(
+                self.source, [entity for entity in self.stored() if entity not in pending]
+            )
         if pending:
             log.info(
                 "source %s: %d of %d entities to read in full; serving the others from the mirror",
@@ -383,6 +389,7 @@ class MirrorSync:
         except Exception as exc:
             log.warning("source %s: cannot read the sync state (%s)", self.source, type(exc).__name__)
             return
+        await self.store.follow(self.source, states)
         wanted = self.stored()
         complete = True
         errors: dict[Entity | None, str] = {}

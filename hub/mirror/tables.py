@@ -180,13 +180,16 @@ MIRROR_STATE = Table(
     Column("last_error", Text(), nullable=True),
     Column("fields", Text(), nullable=True),
     Column("resync_requested", UtcDateTime(), nullable=True),
+    Column("version", BigInteger(), nullable=False, server_default="0"),
     PrimaryKeyConstraint("source", "entity", name="pk_mirror_state"),
 )
 """Per source and entity: when it was last read in full and by delta, where
 the change feed stands, how many rows are held, and the last sync failure
 (data-free, as every source error); which attributes the last full read
 stored (JSON list: a restart resumes only with the same ones) and when
-``homeroom mirror resync`` asked for a full read (migration ``0004``)."""
+``homeroom mirror resync`` asked for a full read (migration ``0004``); the
+``version`` every write of the entity's rows raises, by which each process
+knows its in-memory copy is current (migration ``0005``)."""
 
 MIRROR_SYNCER = Table(
     "mirror_syncer",

@@ -48,7 +48,10 @@ class MirrorWiring:
             adapter,
             # Waiting for a pooled connection is a busy hub, not a failed store:
             # past SQLAlchemy's 30 s default, a dashboard at 200 at once failed.
-            lambda: MirrorStore(create_engine(url, pool_timeout=MIRROR_POOL_TIMEOUT)),
+            lambda: MirrorStore(
+                create_engine(url, pool_timeout=MIRROR_POOL_TIMEOUT),
+                in_memory=bool(table.get("mirror_in_memory", True)),
+            ),
             self.fields_for,
             intervals=SyncIntervals.from_table(table),
         )

@@ -38,6 +38,7 @@ from hub.sdk._errors import (
     SourceUnavailable,
     UnsupportedRequest,
 )
+from hub.sdk._projection import Projector, projector
 from hub.sdk._report import FileStats, LoadReport, RowProblem
 from hub.sdk._request import FetchRequest, FetchResult, fetch_every_page, filter_value, matches, visible
 from hub.sdk._search import NAME_ATTRIBUTES, name_matches
@@ -82,6 +83,7 @@ __all__ = [
     "LoadReport",
     "Organization",
     "Person",
+    "Projector",
     "Record",
     "RowProblem",
     "Score",
@@ -111,6 +113,7 @@ __all__ = [
     "parse_date",
     "parse_datetime",
     "parse_grade",
+    "projector",
     "read_secret",
     "visible",
 ]

@@ -39,6 +39,11 @@ class SourceConfig(BaseModel):
     # The most one read of the mirror's sync (a whole entity) may take: no one
     # waits for it, unlike a query held to total_timeout.
     mirror_read_seconds: float = Field(default=3_600, ge=1)
+    # Each hub process also holds the mirrored rows in memory and answers from
+    # them (the database stays the shared, durable copy): a dashboard then
+    # costs no database round trip. Off for a district whose mirror does not
+    # fit the hub's memory (docs/mirror.md, "Sizing").
+    mirror_in_memory: bool = True
 
 
 def read_secret(source: str, *, env: str | None = None, file: str | None = None, key: str = "secret") -> str:
