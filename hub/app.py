@@ -15,12 +15,12 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.types import ExecutionResult
 
-from hub.audit import AuditLog, AuditUnavailable, EventKind, purpose_from, run_retention
+from hub.audit import AuditLog, purpose_from, run_retention
 from hub.auth import IdentityProviderUnavailable, Principal, TokenRejected, authenticate
 from hub.edge import edge_middleware
 from hub.federation.registry import SourceRegistry, SourceState
@@ -30,9 +30,11 @@ from hub.logsafe import safe_exception
 from hub.mirror.progress import show_first_syncs
 from hub.mirror.wiring import first_syncs_attempted, follow_policy, mirror_rows
 from hub.operation_choice import NO_OPERATION, NOT_FOUND, ambiguous_operation
+from hub.realtime.socket import SubscriptionSocket
 from hub.runtime import Hub
 from hub.schema import HubSchema, build_schema
 from hub.schema.context import HubContext
+from hub.schema.disclosure import audit_answer
 from hub.store import create_engine
 from hub.store.reloads import record_reload
 
@@ -157,18 +159,6 @@ def _record_rejected_token(hub: Hub, request: Request) -> None:
         return
     peer = f"ip:{request.client.host}" if request.client else None
     hub.audit.rejected_tokens.note(peer)
-
-
-def _note_response(context: HubContext) -> None:
-    """What this response discloses, for the audit: taken from the scope that
-    admitted the rows, so it names exactly the people (students, guardians,
-    staff) whose rows left, each with the fields that left about them."""
-    scope = context.data.scope if context.data is not None else None
-    if scope is not None:
-        for type_name, names in scope.disclosed_fields.items():
-            if names:
-                context.disclosures.fields(type_name, names)
-        context.disclosures.people(scope.disclosed_people())
 
 
 def _reload_history(engine: Any) -> Any:
@@ -305,31 +295,13 @@ def create_app(
                 }
                 for f in context.data.failures
             )
-        if hub.audit is not None:
-            _note_response(context)
-            events = context.disclosures.events(
-                subject=principal.subject,
-                roles=principal.roles,
-                client=principal.client,
-                operation=context.operation or operation,
-                query=query,
-                purpose=purpose,
-                outcome="partial" if errors else "ok",
+        if not await audit_answer(
+            context, operation=operation, query=query, purpose=purpose, partial=bool(errors)
+        ):
+            return JSONResponse(
+                _error_body("the audit log cannot be written; no data was sent", "AUDIT_UNAVAILABLE"),
+                status_code=503,
             )
-            for event in events:
-                try:
-                    await hub.audit.record(event)
-                except AuditUnavailable:
-                    if event.kind is EventKind.DISCLOSURE:
-                        # Fail closed: what cannot be audited is not disclosed,
-                        # whoever it is about. A refusal carries no data: it
-                        # stays a refusal (the failure is logged).
-                        return JSONResponse(
-                            _error_body(
-                                "the audit log cannot be written; no data was sent", "AUDIT_UNAVAILABLE"
-                            ),
-                            status_code=503,
-                        )
         body: dict[str, Any] = {"data": result.data}
         if errors:
             body["errors"] = errors
@@ -444,6 +416,8 @@ def create_app(
     routes = [
         # One route for both methods, so a PUT is told "Allow: GET, HEAD, POST".
         Route("/graphql", _guarded(graphql, "/graphql"), methods=["GET", "POST"]),
+        # Subscriptions: graphql-transport-ws on the same path (docs/api.md).
+        WebSocketRoute("/graphql", SubscriptionSocket(hub, schema)),
         Route("/healthz", healthz, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]

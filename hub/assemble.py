@@ -11,6 +11,7 @@ from hub.federation.clock import Clock
 from hub.federation.registry import build_registry
 from hub.mirror.wiring import MirrorWiring, hub_attributes
 from hub.policy import PolicyError, PolicyStore, catalogue_from_schema, default_policy_dir
+from hub.realtime import ChangeBus
 from hub.runtime import Hub
 from hub.schema import build_schema
 from hub.sdk import ConfigError
@@ -58,8 +59,10 @@ def assemble(settings: Settings, signers: Iterable[Verifier] = (), *, clock: Clo
             f"policy: {exc}; set [policy] dir in homeroom.toml or HOMEROOM_POLICY_DIR"
         ) from None
     # Mirrored sources keep what the policy in force can grant, in the hub's store.
+    changes = ChangeBus()
     mirror = MirrorWiring(
         store_url=store_url(settings),
+        changes=changes,
         policy=lambda: store.current,
         extra=hub_attributes(settings.identity.match, bind_by_email=_binds_by_email(settings)),
     )
@@ -74,4 +77,5 @@ def assemble(settings: Settings, signers: Iterable[Verifier] = (), *, clock: Clo
         catalogue=catalogue,
         signers=list(signers),
         clock=clock or Clock(),
+        changes=changes,
     )

@@ -178,6 +178,16 @@ def demo(
             "csv: the OneRoster CSV files alone"
         ),
     ] = "sis+lms",
+    changes: Annotated[
+        bool,
+        typer.Option(
+            help="change a few scores and attendance marks of the simulated vendors every minute "
+            "(subscriptions then show them); sis+lms over generated data only"
+        ),
+    ] = True,
+    changes_every: Annotated[
+        float, typer.Option(min=1, help="seconds between two rounds of --changes")
+    ] = 60.0,
 ) -> None:
     """Generate (or reuse) a district, serve it on 127.0.0.1 and print persona tokens."""
     if sources not in ("sis+lms", "csv"):
@@ -204,11 +214,22 @@ def demo(
             )
         except (ValueError, OSError, StoreError) as exc:
             raise _fail(str(exc)) from None
+        from hub.demo_changes import DemoChanges
+
+        ticker = None
+        if changes and sources == "sis+lms" and prepared.generated:
+            ticker = DemoChanges(data_dir, interval=changes_every).start()
         try:
             _announce(prepared, tokens_out, port, time.perf_counter() - started)
+            if ticker is not None:
+                typer.echo(
+                    f"Every {changes_every:g} s a few scores and attendance marks change (--no-changes: off)."
+                )
             config = uvicorn.Config(prepared.app, host=DEMO_HOST, port=port, log_level="warning")
             await uvicorn.Server(config).serve()
         finally:
+            if ticker is not None:
+                ticker.stop()
             prepared.close()
 
     asyncio.run(run_demo())

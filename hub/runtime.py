@@ -15,6 +15,7 @@ from hub.federation.paging import ResumeHints
 from hub.federation.registry import SourceRegistry
 from hub.federation.relations import CallerPerson, Relationships
 from hub.model import Entity
+from hub.realtime import ChangeBus
 from hub.sdk import FetchRequest, SourceError
 from hub.settings import Settings
 
@@ -44,6 +45,8 @@ class Hub:
     identity: IdentityMap = field(default_factory=IdentityMap)
     # Where root lists resume in their sources; ids and offsets only.
     resume_hints: ResumeHints = field(default_factory=ResumeHints)
+    # Which mirrored rows each sync changed (ids only): what subscriptions follow.
+    changes: ChangeBus = field(default_factory=ChangeBus)
     # sourcedId -> roster person: ids only, never personal fields.
     _people: dict[str, CallerPerson | None] = field(default_factory=dict)
 

@@ -236,19 +236,20 @@ class MirroredAdapter:
         if wanted == self._stored:
             return False
         store, sync = self.store, self.sync
-        added: dict[Entity, frozenset[str]] = {}
-        narrowed = dict(self._stored)
-        for entity, fields in wanted.items():
-            withdrawn = self._stored.get(entity, frozenset()) - fields
-            if withdrawn:
-                narrowed[entity] = narrowed[entity] - withdrawn
-                if store is not None:
-                    await store.erase(self.name, entity, withdrawn)
-            if fields - self._stored.get(entity, frozenset()):
-                added[entity] = fields
-        # Withdrawn fields leave the declared capabilities before anything else happens.
-        self._stored = narrowed
+        before = self._stored
+        withdrawn = {e: before.get(e, frozenset()) - f for e, f in wanted.items()}
+        withdrawn = {e: names for e, names in withdrawn.items() if names}
+        added = {e: f for e, f in wanted.items() if f - before.get(e, frozenset())}
+        # Withdrawn fields leave what the sync keeps and what is declared before
+        # anything else happens: a sync write from now on leaves them out.
+        self._stored = {e: f - withdrawn.get(e, frozenset()) for e, f in before.items()}
         self._capabilities = self._declare()
+        for entity, names in withdrawn.items():
+            if store is None:
+                continue
+            # After a sync write under way (it may still hold them), never during it.
+            async with sync.writes if sync is not None else contextlib.nullcontext():
+                await store.erase(self.name, entity, names)
         for entity, fields in added.items():
             if sync is not None:
                 try:

@@ -100,9 +100,21 @@ class HeldCopies:
             copy.drop(ids)
             copy.version = versions[1]
 
-    async def replaced(self, source: str, entity: Entity) -> None:
-        """``entity`` was rewritten whole (a full read, an erase): load it again now."""
+    async def replaced(self, source: str, entity: Entity, versions: Versions) -> list[str]:
+        """``entity`` was rewritten whole (a full read, an erase) by the write from
+        ``versions[0]`` to ``versions[1]``: load it again now. Returns the ids of the
+        rows it changed (added or different), when a copy was held."""
+        key = (source, entity)
+        self._latest[key] = max(self._latest.get(key, 0), versions[1])
+        before = self._copies.get(key)
+        if before is not None and before.version < versions[1]:
+            # Nothing older than this write may be served, even if the reload fails.
+            self._copies.pop(key, None)
         await self._load_now(source, entity)
+        after = self._copies.get((source, entity))
+        if before is None or after is None or after is before:
+            return []
+        return after.changed_from(before)
 
     async def warm(self, source: str, entities: Iterable[Entity]) -> None:
         """Load the copies of ``entities`` not held yet (on start, over a filled store)."""
@@ -113,7 +125,10 @@ class HeldCopies:
     async def follow(self, source: str, versions: Mapping[Entity, int]) -> None:
         """Reload the copies of ``source`` whose version the store has moved past."""
         for entity, copy in self.held(source).items():
-            if versions.get(entity, copy.version) != copy.version:
+            stored = versions.get(entity, copy.version)
+            if stored != copy.version:
+                # The store's version is the truth (a restored backup may be older).
+                self._latest[(source, entity)] = stored
                 await self._load_now(source, entity)
 
     async def _current(self, source: str, entity: Entity, versions: Versions) -> HeldEntity | None:
@@ -133,9 +148,13 @@ class HeldCopies:
         key = (source, entity)
         try:
             copy = await self._load(source, entity)
-            if copy.version < self._latest.get(key, 0):
-                # Read before a write of this process committed: once more, after it.
+            for _ in range(_RELOADS):
+                if copy.version >= self._latest.get(key, 0):
+                    break
+                # Read before a write of this process committed: again, after it.
                 copy = await self._load(source, entity)
+            else:
+                raise _Behind
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the tables keep answering; the next fetch tries again
@@ -149,9 +168,17 @@ class HeldCopies:
             return
         current = self._copies.get(key)
         # A slower load of an older version never replaces a newer copy.
-        if current is None or copy.version >= current.version:
+        if current is None or copy.version >= current.version or copy.version >= self._latest.get(key, 0):
             self._copies[key] = copy
             _settle()
+
+
+_RELOADS = 5
+"""Loads tried in a row while this process's own writes keep moving the version."""
+
+
+class _Behind(Exception):
+    """Every load found the entity older than this process's last write."""
 
 
 def _settle() -> None:
@@ -161,6 +188,9 @@ def _settle() -> None:
     collection walked them all (measured: a dashboard every few took 160 ms
     instead of 75). Collected first, so no garbage cycle is kept; records
     have no cycles of their own and are still freed when a copy is replaced.
+    Unfrozen first: garbage that was alive at the previous settle (a request
+    in flight) is collected now rather than kept for the process's life.
     """
+    gc.unfreeze()
     gc.collect()
     gc.freeze()

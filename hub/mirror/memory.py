@@ -51,10 +51,14 @@ class HeldEntity:
         self._kinds: dict[str, ColumnKind] = {name: attribute_kind(entity, name) for name in self._attributes}
         self._records: dict[str, Record] = {}
         self._order: dict[str, int] = {}
-        # One object per distinct short value (an id, a status, a date) instead of
+        # One object per distinct short value (an id, a day) instead of
         # one per row: a copy of a class's year of attendance repeats each thousands of times.
+        # Links and the day of a mark only: values that say nothing about a person
+        # on their own (a name or a birth date shared here would outlive its row).
         self._shareable = tuple(
-            name for name, kind in self._kinds.items() if kind in ("text", "date") and name != "vendor_id"
+            name
+            for name, kind in self._kinds.items()
+            if (kind == "text" and name.endswith("_id")) or (kind == "date" and name == "date")
         )
         self._shared: dict[object, object] = {}
         self._indexes: dict[str, dict[str, set[str]]] = {}
@@ -102,6 +106,11 @@ class HeldEntity:
         collector never walks them."""
         for name in names:
             self._index(name)
+
+    def changed_from(self, older: HeldEntity) -> list[str]:
+        """The ids of rows new here or different from ``older``'s."""
+        before = older._records
+        return [vendor_id for vendor_id, record in self._records.items() if before.get(vendor_id) != record]
 
     @property
     def indexed(self) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,11 +95,20 @@ class MirrorStore:
     """The mirror tables of every source, on ``engine`` (which the store disposes in :meth:`aclose`).
 
     ``in_memory``: answer from this process's copy of the rows (the default);
-    off, every fetch is a query of the tables.
+    off, every fetch is a query of the tables. ``on_change``: see the attribute.
     """
 
-    def __init__(self, engine: AsyncEngine, *, in_memory: bool = True) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        in_memory: bool = True,
+        on_change: Callable[[str, Entity, Sequence[str]], None] | None = None,
+    ) -> None:
         self.engine = engine
+        self.on_change = on_change
+        """Told, after each committed write, which rows of which entity it added or
+        changed (ids only; a full read's are known when the copy is in memory)."""
         self._analyzed: dict[str, int] = {}
         """Rows per table when this process last had the database measure it."""
         self.held = HeldCopies(self._load, self._read_rows) if in_memory else None
@@ -136,13 +145,13 @@ class MirrorStore:
                 )
             )
             await self._insert_links(conn, source, entity, unique, fields)
-            await self._bump(conn, source, entity)
+            versions = await self._bump(conn, source, entity)
             await self._write_state(
                 conn, source, entity, last_full_sync=at, rows=len(unique), last_error=None
             )
         await self._measure(table.name, len(unique))
         if self.held is not None:
-            await self.held.replaced(source, entity)
+            self._changed(source, entity, await self.held.replaced(source, entity, versions))
         return WriteCounts(written=len(unique), deleted=len(gone))
 
     async def upsert(
@@ -184,8 +193,10 @@ class MirrorStore:
             versions = await self._bump(conn, source, entity)
             count = await self._count(conn, source, entity)
             await self._write_state(conn, source, entity, last_delta_sync=at, rows=count, last_error=None)
+        written = [record.vendor_id for record in unique]
         if self.held is not None:
-            await self.held.written(source, entity, versions, [record.vendor_id for record in unique])
+            await self.held.written(source, entity, versions, written)
+        self._changed(source, entity, written)
         return WriteCounts(written=len(unique))
 
     async def delete(self, source: str, entity: Entity, vendor_ids: Iterable[str]) -> int:
@@ -220,10 +231,10 @@ class MirrorStore:
                     MIRROR_LINK.c.attribute.in_(names),
                 )
             )
-            await self._bump(conn, source, entity)
+            versions = await self._bump(conn, source, entity)
         if self.held is not None:
             # Reloaded at once: no withdrawn attribute stays in memory either.
-            await self.held.replaced(source, entity)
+            await self.held.replaced(source, entity, versions)
 
     # -- reads --
 
@@ -287,13 +298,25 @@ class MirrorStore:
 
     # -- helpers --
 
+    def _changed(self, source: str, entity: Entity, vendor_ids: Sequence[str]) -> None:
+        if self.on_change is not None and vendor_ids:
+            try:
+                self.on_change(source, entity, vendor_ids)
+            except Exception as exc:  # a subscriber's trouble never fails a sync
+                log.warning("mirror: change of %s not passed on (%s)", entity.value, type(exc).__name__)
+
     async def _bump(self, conn: AsyncConnection, source: str, entity: Entity) -> tuple[int, int]:
-        """Raise the entity's version (in the write's transaction); returns it before and after."""
-        state = MIRROR_STATE.c
-        query = select(state.version).where(state.source == source, state.entity == entity.value)
-        before = int((await conn.execute(query)).scalar() or 0)
-        await self._write_state(conn, source, entity, version=before + 1)
-        return before, before + 1
+        """Raise the entity's version (in the write's transaction); returns it before and after.
+
+        One statement (``version = version + 1 ... RETURNING``): two writers at once,
+        under PostgreSQL's READ COMMITTED, each raise it, never both to the same value."""
+        insert = self._insert(MIRROR_STATE).values(source=source, entity=entity.value, version=1)
+        statement = insert.on_conflict_do_update(
+            index_elements=[MIRROR_STATE.c.source, MIRROR_STATE.c.entity],
+            set_={"version": MIRROR_STATE.c.version + 1},
+        ).returning(MIRROR_STATE.c.version)
+        after = int((await conn.execute(statement)).scalar_one())
+        return after - 1, after
 
     async def _load(self, source: str, entity: Entity) -> HeldEntity:
         """Every row of ``source``'s ``entity`` with the version they are at."""

@@ -139,6 +139,9 @@ class MirrorSync:
         self.first_attempt = asyncio.Event()
         """Set once the first sync was tried (or found unneeded), whether it succeeded or not."""
         self._lock = asyncio.Lock()
+        self.writes = asyncio.Lock()
+        """Held around each write of this sync to the store (not its vendor reads):
+        a policy erase waits for a write under way, so nothing it erased is written back."""
         self._last_full: dict[Entity, dt.datetime] = {}
 
     async def full(self, entity: Entity, fields: frozenset[str] | None = None) -> int:
@@ -147,24 +150,28 @@ class MirrorSync:
         With a change feed, its starting watermark is taken *before* the read,
         so a change made while reading is applied by the next delta.
         """
-        fields = self.stored()[entity] if fields is None else fields
+        kept_before = self.stored().get(entity, frozenset())
+        fields = kept_before if fields is None else fields
         async with self._lock, self._background():
             feed = self.inner if isinstance(self.inner, ChangeFeed) else None
             start = await self._starting_point(feed, entity, fields) if feed is not None else None
             at = self.clock()
             request = FetchRequest(entity=entity, fields=fields)
             records = await fetch_every_page(functools.partial(self.inner.fetch), request)
-            counts = await self.store.replace_all(self.source, entity, records, fields, at)
-            if start is not None:
-                if start.records:
-                    await self.store.upsert(self.source, entity, start.records, fields, at)
-                # An incomplete answer means no usable feed: full reads only.
-                watermark = start.watermark if start.complete else None
-                await self.store.set_state(self.source, entity, watermark=watermark)
-            # Recorded last: a crash before it leaves the entity to be read in full again.
-            await self.store.set_state(
-                self.source, entity, fields=encode_fields(fields), resync_requested=None
-            )
+            async with self.writes:
+                # A field the policy withdrew while the vendor was read is not written back.
+                fields = fields - (kept_before - self.stored().get(entity, frozenset()))
+                counts = await self.store.replace_all(self.source, entity, records, fields, at)
+                if start is not None:
+                    if start.records:
+                        await self.store.upsert(self.source, entity, start.records, fields, at)
+                    # An incomplete answer means no usable feed: full reads only.
+                    watermark = start.watermark if start.complete else None
+                    await self.store.set_state(self.source, entity, watermark=watermark)
+                # Recorded last: a crash before it leaves the entity to be read in full again.
+                await self.store.set_state(
+                    self.source, entity, fields=encode_fields(fields), resync_requested=None
+                )
             self._last_full[entity] = at
             self.freshness.rows[entity] = counts.written
             self._synced(entity, at)
@@ -204,7 +211,9 @@ class MirrorSync:
                 log.info("source %s: %s change feed has a gap; reading it in full", self.source, entity.value)
         if not changes.complete:
             return await self.full(entity, fields)
-        async with self._lock:
+        async with self._lock, self.writes:
+            # What the policy still wants now: an erase since the read must not be undone.
+            fields = fields & self.stored().get(entity, frozenset())
             if changes.records:
                 await self.store.upsert(self.source, entity, changes.records, fields, at)
             if changes.deleted:
@@ -235,12 +244,15 @@ class MirrorSync:
         for entity, fields in self.stored().items():
             state = states.get(entity)
             held = decode_fields(state.fields) if state is not None else None
+            if held is not None and held - fields:
+                # Withdrawn while the hub was down: not kept a moment longer (even
+                # when the entity also waits for a full read of a newly granted one).
+                await self.store.erase(self.source, entity, held - fields)
+                held = held & fields
+                await self.store.set_state(self.source, entity, fields=encode_fields(held))
             if state is None or state.last_full_sync is None or held is None or fields - held:
                 pending.add(entity)
                 continue
-            if held - fields:  # withdrawn while the hub was down: not kept a moment longer
-                await self.store.erase(self.source, entity, held - fields)
-                await self.store.set_state(self.source, entity, fields=encode_fields(fields))
             self._last_full[entity] = state.last_full_sync
             self._follow(entity, state)
         self.pending = pending

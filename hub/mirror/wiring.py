@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +13,7 @@ from hub.mirror.store import MirrorStore
 from hub.mirror.sync import SyncIntervals
 from hub.model import Entity
 from hub.policy import PolicyEngine
+from hub.realtime import Change, ChangeBus
 from hub.sdk import Adapter
 from hub.store import create_engine
 
@@ -36,10 +37,16 @@ class MirrorWiring:
     store_url: str
     policy: Callable[[], PolicyEngine]
     extra: Mapping[Entity, frozenset[str]] = field(default_factory=dict)
+    changes: ChangeBus | None = None
+    """Where the rows each sync changed are announced (subscriptions listen there)."""
 
     def fields_for(self, entity: Entity) -> frozenset[str]:
         """The attributes of ``entity`` a mirror keeps under the policy in force."""
         return stored_attributes(self.policy(), entity, self.extra.get(entity, frozenset()))
+
+    def _announce(self, source: str, entity: Entity, vendor_ids: Sequence[str]) -> None:
+        if self.changes is not None:
+            self.changes.publish(Change(source, entity, tuple(vendor_ids)))
 
     def wrap(self, adapter: Adapter, table: Mapping[str, Any]) -> MirroredAdapter:
         """``adapter`` mirrored with the intervals of its (validated) ``[[sources]]`` table."""
@@ -51,6 +58,7 @@ class MirrorWiring:
             lambda: MirrorStore(
                 create_engine(url, pool_timeout=MIRROR_POOL_TIMEOUT),
                 in_memory=bool(table.get("mirror_in_memory", True)),
+                on_change=self._announce,
             ),
             self.fields_for,
             intervals=SyncIntervals.from_table(table),

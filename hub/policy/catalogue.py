@@ -42,12 +42,18 @@ def catalogue_from_schema(schema: GraphQLSchema) -> Catalogue:
 
     Interfaces and unions are absent on purpose: a selection on ``Person`` is
     checked as the concrete ``Student``, ``Teacher`` and ``Guardian`` fields.
-    Of the query root only ``QUERY_FIELDS_CHECKED`` are kept.
+    Of the query root only ``QUERY_FIELDS_CHECKED`` are kept; the subscription
+    root is structural (each event is a record whose fields are checked).
     """
     query_root = schema.query_type.name if schema.query_type is not None else "Query"
+    subscription_root = schema.subscription_type.name if schema.subscription_type is not None else None
     catalogue: Catalogue = {}
     for name, graphql_type in schema.type_map.items():
-        if not isinstance(graphql_type, GraphQLObjectType) or is_structural(name):
+        if (
+            not isinstance(graphql_type, GraphQLObjectType)
+            or is_structural(name)
+            or name == subscription_root
+        ):
             continue
         fields = frozenset(graphql_type.fields)
         if name == query_root:

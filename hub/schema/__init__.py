@@ -15,6 +15,7 @@ from hub.logsafe import safe_text
 from hub.schema.cost import CostLimit
 from hub.schema.gate import PolicyGate
 from hub.schema.root import Query
+from hub.schema.subscriptions import DeliveryAudit, Subscription
 from hub.schema.types import Enrollment, Guardian, Student, Teacher
 
 __all__ = ["HubSchema", "build_schema"]
@@ -66,5 +67,11 @@ def build_schema(
     ]
     if gate:
         extensions.append(PolicyGate)
+        extensions.append(DeliveryAudit)
     extensions.extend(extra_extensions)
-    return HubSchema(query=Query, types=[Student, Teacher, Guardian, Enrollment], extensions=extensions)
+    return HubSchema(
+        query=Query,
+        subscription=Subscription,
+        types=[Student, Teacher, Guardian, Enrollment],
+        extensions=extensions,
+    )

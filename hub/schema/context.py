@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -33,3 +34,6 @@ class HubContext:
     withheld: list[GraphQLError] = field(default_factory=list)
     disclosures: Disclosures = field(default_factory=Disclosures)
     operation: str | None = None  # the executed operation's name, for the audit
+    # Set by the gate with ``data``: a new DataAccess under the same plan, with
+    # the caller's relations read again (each event of a subscription).
+    renew_access: Callable[[], DataAccess] | None = None

@@ -58,13 +58,20 @@ class PolicyGate(SchemaExtension):
             execution.result = GraphQLExecutionResult(data=None, errors=[forbidden_error(plan.forbidden)])
             yield
             return
-        ctx.data = DataAccess(
-            hub.registry,
-            Scope(plan, selected, ctx.relationships, filtered),
-            hub.identity,
-            hints=hub.resume_hints,
-            subject=ctx.principal.subject,
-        )
+
+        def access(relationships: Any) -> DataAccess:
+            return DataAccess(
+                hub.registry,
+                Scope(plan, selected, relationships, filtered),
+                hub.identity,
+                hints=hub.resume_hints,
+                subject=ctx.principal.subject,
+            )
+
+        ctx.data = access(ctx.relationships)
+        # A subscription reads each event afresh under the same plan: who the
+        # caller is related to is decided again at delivery time.
+        ctx.renew_access = lambda: access(hub.relationships(ctx.principal, ctx.caller))
         yield
 
 
