@@ -100,10 +100,10 @@ class HeldCopies:
             copy.drop(ids)
             copy.version = versions[1]
 
-    async def replaced(self, source: str, entity: Entity, versions: Versions) -> list[str]:
+    async def replaced(self, source: str, entity: Entity, versions: Versions) -> list[Record]:
         """``entity`` was rewritten whole (a full read, an erase) by the write from
         ``versions[0]`` to ``versions[1]``: load it again now. Returns the ids of the
-        rows it changed (added or different), when a copy was held."""
+        rows it changed (added or different: as held now), when a copy was held."""
         key = (source, entity)
         self._latest[key] = max(self._latest.get(key, 0), versions[1])
         before = self._copies.get(key)

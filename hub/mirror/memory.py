@@ -107,10 +107,10 @@ class HeldEntity:
         for name in names:
             self._index(name)
 
-    def changed_from(self, older: HeldEntity) -> list[str]:
-        """The ids of rows new here or different from ``older``'s."""
+    def changed_from(self, older: HeldEntity) -> list[Record]:
+        """The rows new here or different from ``older``'s (never handed to a caller)."""
         before = older._records
-        return [vendor_id for vendor_id, record in self._records.items() if before.get(vendor_id) != record]
+        return [record for vendor_id, record in self._records.items() if before.get(vendor_id) != record]
 
     @property
     def indexed(self) -> int:

@@ -103,12 +103,12 @@ class MirrorStore:
         engine: AsyncEngine,
         *,
         in_memory: bool = True,
-        on_change: Callable[[str, Entity, Sequence[str]], None] | None = None,
+        on_change: Callable[[str, Entity, Sequence[Record]], None] | None = None,
     ) -> None:
         self.engine = engine
         self.on_change = on_change
         """Told, after each committed write, which rows of which entity it added or
-        changed (ids only; a full read's are known when the copy is in memory)."""
+        changed, as written (a full read's are known when the copy is in memory)."""
         self._analyzed: dict[str, int] = {}
         """Rows per table when this process last had the database measure it."""
         self.held = HeldCopies(self._load, self._read_rows) if in_memory else None
@@ -193,10 +193,9 @@ class MirrorStore:
             versions = await self._bump(conn, source, entity)
             count = await self._count(conn, source, entity)
             await self._write_state(conn, source, entity, last_delta_sync=at, rows=count, last_error=None)
-        written = [record.vendor_id for record in unique]
         if self.held is not None:
-            await self.held.written(source, entity, versions, written)
-        self._changed(source, entity, written)
+            await self.held.written(source, entity, versions, [record.vendor_id for record in unique])
+        self._changed(source, entity, unique)
         return WriteCounts(written=len(unique))
 
     async def delete(self, source: str, entity: Entity, vendor_ids: Iterable[str]) -> int:
@@ -298,10 +297,10 @@ class MirrorStore:
 
     # -- helpers --
 
-    def _changed(self, source: str, entity: Entity, vendor_ids: Sequence[str]) -> None:
-        if self.on_change is not None and vendor_ids:
+    def _changed(self, source: str, entity: Entity, records: Sequence[Record]) -> None:
+        if self.on_change is not None and records:
             try:
-                self.on_change(source, entity, vendor_ids)
+                self.on_change(source, entity, records)
             except Exception as exc:  # a subscriber's trouble never fails a sync
                 log.warning("mirror: change of %s not passed on (%s)", entity.value, type(exc).__name__)
 

@@ -11,7 +11,8 @@ from hub.mirror.adapter import MirroredAdapter
 from hub.mirror.fields import stored_attributes
 from hub.mirror.store import MirrorStore
 from hub.mirror.sync import SyncIntervals
-from hub.model import Entity
+from hub.mirror.tables import is_linked
+from hub.model import Entity, Record, data_fields
 from hub.policy import PolicyEngine
 from hub.realtime import Change, ChangeBus
 from hub.sdk import Adapter
@@ -44,9 +45,18 @@ class MirrorWiring:
         """The attributes of ``entity`` a mirror keeps under the policy in force."""
         return stored_attributes(self.policy(), entity, self.extra.get(entity, frozenset()))
 
-    def _announce(self, source: str, entity: Entity, vendor_ids: Sequence[str]) -> None:
-        if self.changes is not None:
-            self.changes.publish(Change(source, entity, tuple(vendor_ids)))
+    def _announce(self, source: str, entity: Entity, records: Sequence[Record]) -> None:
+        if self.changes is None:
+            return
+        links = {
+            record.vendor_id: {
+                name: tuple(value) if isinstance(value, tuple) else (value,)
+                for name in data_fields(type(record))
+                if is_linked(entity, name) and (value := getattr(record, name)) not in (None, "", ())
+            }
+            for record in records
+        }
+        self.changes.publish(Change(source, entity, tuple(links), links))
 
     def wrap(self, adapter: Adapter, table: Mapping[str, Any]) -> MirroredAdapter:
         """``adapter`` mirrored with the intervals of its (validated) ``[[sources]]`` table."""

@@ -10,24 +10,36 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator, Mapping
+from dataclasses import dataclass, field
 
 from hub.model import Entity
 
-__all__ = ["Change", "ChangeBus", "ChangeFeed", "ChangeFeedClosed"]
+__all__ = ["ROSTER", "Change", "ChangeBus", "ChangeFeed", "ChangeFeedClosed", "Links"]
 
 QUEUE_SIZE = 256
 """Changes a subscriber may have waiting before it is dropped as too slow."""
 
 
+Links = Mapping[str, Mapping[str, tuple[str, ...]]]
+"""Per vendor id, the row's link attributes (``section_id``, ``student_id``, ...) and their values."""
+
+ROSTER = frozenset({Entity.ENROLLMENT, Entity.SECTION, Entity.STUDENT, Entity.GUARDIAN, Entity.TEACHER})
+"""Entities whose changes can change who is related to whom."""
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
-    """Rows of one source's entity written (added or changed) by a sync."""
+    """Rows of one source's entity written (added or changed) by a sync.
+
+    ``links`` holds, where the writer knew them, each row's links (ids only):
+    a subscriber skips at once a row none of its relations can reach, and
+    reads only the others through its scope (which alone decides)."""
 
     source: str
     entity: Entity
     vendor_ids: tuple[str, ...]
+    links: Links = field(default_factory=dict)
 
 
 class ChangeFeedClosed(Exception):
@@ -71,9 +83,13 @@ class ChangeBus:
     def __init__(self, queue_size: int = QUEUE_SIZE) -> None:
         self.queue_size = queue_size
         self._feeds: dict[Entity, set[ChangeFeed]] = {}
+        self.roster_version = 0
+        """Raised by every roster change: subscribers then work out their relations again."""
 
     def publish(self, change: Change) -> None:
         """Hand ``change`` to every feed of its entity (never waits)."""
+        if change.entity in ROSTER and change.vendor_ids:
+            self.roster_version += 1
         if change.vendor_ids:
             for feed in tuple(self._feeds.get(change.entity, ())):
                 feed.offer(change)

@@ -35,5 +35,5 @@ class HubContext:
     disclosures: Disclosures = field(default_factory=Disclosures)
     operation: str | None = None  # the executed operation's name, for the audit
     # Set by the gate with ``data``: a new DataAccess under the same plan, with
-    # the caller's relations read again (each event of a subscription).
-    renew_access: Callable[[], DataAccess] | None = None
+    # the relations given or the caller's read again (each event of a subscription).
+    renew_access: Callable[..., DataAccess] | None = None

@@ -69,9 +69,11 @@ class PolicyGate(SchemaExtension):
             )
 
         ctx.data = access(ctx.relationships)
-        # A subscription reads each event afresh under the same plan: who the
-        # caller is related to is decided again at delivery time.
-        ctx.renew_access = lambda: access(hub.relationships(ctx.principal, ctx.caller))
+        # A subscription reads each event afresh under the same plan, with the
+        # caller's relations as they are at delivery time.
+        ctx.renew_access = lambda relationships=None: access(
+            relationships if relationships is not None else hub.relationships(ctx.principal, ctx.caller)
+        )
         yield
 
 

@@ -1,0 +1,305 @@
+"""Benchmark: subscriptions under a burst of changes (issue #12).
+
+The cached synthetic district (a copy: this run rewrites it), the OneRoster
+REST simulator over it in a process of its own, and ``homeroom serve`` in a
+process of its own mirroring it (gradebook every ``--interval`` s). Then
+``--subscribers`` WebSockets (teachers with classes today and guardians, in
+turn; graphql-transport-ws, each subscribed to ``scoreChanged``) are opened
+from this process, and ``--changes`` scores are changed at once in the
+simulator's ``results.csv``. Printed:
+
+- the end-to-end lag from the file's change to the first delivery (target:
+  at most the sync interval plus 1 s);
+- the fan-out: from the first delivery to each later one, p50 and p95, and to
+  the last (target: p95 under 1 s for the burst);
+- deliveries, and the hub's CPU per delivery (its process's CPU time over the
+  burst, divided by deliveries);
+- the hub's memory (RSS) before the subscribers, with them, and after they left.
+
+    python -m bench.realtime [--students 2000] [--subscribers 1000] [--changes 500] [--interval 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import datetime as dt
+import io
+import json
+import os
+import random
+import shutil
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+from websockets.asyncio.client import ClientConnection, connect
+
+from bench.dashboard_load import (
+    SEED,
+    START_TIMEOUT,
+    THIS_TREE,
+    cached_district,
+    current_teachers,
+    exit_on_signal,
+    log_summary,
+    machine_load,
+    simulator_process,
+    write_hub_config,
+)
+from bench.processes import ProcessFailed, cli_command, running, tree_environment, wait_until
+from hub.auth import DevSigner, load_or_create_key
+from hub.model import Entity
+from hub.personas import Persona
+from hub.settings import load_settings
+from hub.testing.server import free_port
+
+SUBSCRIPTION = "subscription { scoreChanged { id score } }"
+QUIET = 3.0  # seconds without a delivery after which the burst is over
+
+
+def _tick(seconds: float) -> float:
+    return time.perf_counter() + seconds
+
+
+def guardians(data_dir: Path, count: int) -> list[str]:
+    """Up to ``count`` guardians' sourcedIds (``roles.csv``, role parent or guardian)."""
+    with (data_dir / "roles.csv").open(encoding="utf-8", newline="") as stream:
+        ids = [
+            row["userSourcedId"] for row in csv.DictReader(stream) if row["role"] in ("parent", "guardian")
+        ]
+    return list(dict.fromkeys(ids))[:count]
+
+
+def tokens(
+    config: Path, source: str, teachers: Sequence[str], parents: Sequence[str], count: int
+) -> list[str]:
+    """``count`` development tokens, teachers and guardians in turn."""
+    settings = load_settings(config)
+    assert settings.auth.dev_key_file is not None  # write_hub_config sets it
+    signer = DevSigner(
+        load_or_create_key(settings.resolve(settings.auth.dev_key_file)),
+        issuer=settings.auth.dev_issuer,
+        audience=settings.auth.audience,
+    )
+    staff = [("teacher", Entity.TEACHER, t) for t in teachers]
+    family = [("guardian", Entity.GUARDIAN, g) for g in parents]
+    # Teachers and guardians in turn (a teacher again once each has one).
+    chosen = [
+        staff[i // 2 % len(staff)] if i % 2 == 0 or not family else family[i // 2 % len(family)]
+        for i in range(count)
+    ]
+    return [Persona(role, (role,), entity, source, vid).token(signer) for role, entity, vid in chosen]
+
+
+def change_scores(folder: Path, count: int, seed: int) -> int:
+    """Change ``count`` scores of ``results.csv`` at once (atomically); how many changed."""
+    path = folder / "results.csv"
+    with path.open(encoding="utf-8", newline="") as stream:
+        reader = csv.DictReader(stream)
+        header, rows = list(reader.fieldnames or ()), list(reader)
+    graded = [row for row in rows if row["score"].replace(".", "", 1).isdigit()]
+    chosen = random.Random(seed).sample(graded, min(count, len(graded)))
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for row in chosen:
+        row["score"] = str(int(float(row["score"])) % 100 + 1)
+        row["dateLastModified"] = stamp
+    out = io.StringIO()
+    writer = csv.DictWriter(out, header, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    temporary = path.with_name(".results.csv.tmp")
+    temporary.write_text(out.getvalue(), encoding="utf-8")
+    os.replace(temporary, path)
+    return len(chosen)
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of process ``pid`` and its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def process_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def subscriber(
+    url: str, token: str, arrivals: list[float], ready: asyncio.Event, stop: asyncio.Event
+) -> None:
+    async with connect(url, subprotocols=["graphql-transport-ws"], max_queue=None) as ws:  # type: ignore[list-item]
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+        )
+        ack = json.loads(await ws.recv())
+        if ack.get("type") != "connection_ack":
+            raise RuntimeError(f"not acknowledged: {ack.get('type')}")
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION}}))
+        ready.set()
+        await _listen(ws, arrivals, stop)
+
+
+async def _listen(ws: ClientConnection, arrivals: list[float], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            message = await asyncio.wait_for(ws.recv(), timeout=0.5)
+        except TimeoutError:
+            continue
+        if json.loads(message).get("type") == "next":
+            arrivals.append(time.perf_counter())
+
+
+async def burst(
+    args: argparse.Namespace, url: str, hub_pid: int, folder: Path, subscriber_tokens: list[str]
+) -> dict[str, Any]:
+    arrivals: list[float] = []
+    stop = asyncio.Event()
+    rss_before = process_rss_mb(hub_pid)
+    readies = [asyncio.Event() for _ in subscriber_tokens]
+    tasks = [
+        asyncio.create_task(subscriber(url, token, arrivals, ready, stop))
+        for token, ready in zip(subscriber_tokens, readies, strict=True)
+    ]
+    async with asyncio.timeout(120):
+        for ready, task in zip(readies, tasks, strict=True):
+            waiter = asyncio.create_task(ready.wait())
+            done, _ = await asyncio.wait({waiter, task}, return_when=asyncio.FIRST_COMPLETED)
+            if task in done:
+                task.result()  # raises what went wrong
+    await asyncio.sleep(1.0)  # every subscription registered in the hub
+    rss_with = process_rss_mb(hub_pid)
+    cpu_before = process_cpu(hub_pid)
+    changed = change_scores(folder, args.changes, SEED)
+    written = time.perf_counter()
+    deadline = written + args.interval * 3 + 30
+    while time.perf_counter() < deadline:
+        await asyncio.sleep(0.2)
+        if arrivals and time.perf_counter() - max(arrivals) > QUIET:
+            break
+    cpu_after = process_cpu(hub_pid)
+    stop.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await asyncio.sleep(3.0)  # the hub lets the subscriptions go
+    rss_after = process_rss_mb(hub_pid)
+    return {
+        "changed": changed,
+        "written": written,
+        "arrivals": sorted(arrivals),
+        "cpu": cpu_after - cpu_before,  # includes the sync's own work and the quiet wait (idle)
+        "rss": (rss_before, rss_with, rss_after),
+    }
+
+
+def report(args: argparse.Namespace, outcome: dict[str, Any]) -> int:
+    arrivals: list[float] = outcome["arrivals"]
+    before, with_, after = outcome["rss"]
+    print(f"changes written: {outcome['changed']} scores at once; subscribers: {args.subscribers}")
+    print(
+        f"hub memory: {before:.0f} MB before the subscribers, {with_:.0f} MB with them, {after:.0f} MB after"
+    )
+    if not arrivals:
+        print("no delivery arrived")
+        return 1
+    first = arrivals[0]
+    spans = [t - first for t in arrivals]
+    lag = first - outcome["written"]
+    p50 = statistics.median(spans)
+    p95 = spans[min(len(spans) - 1, int(len(spans) * 0.95))]
+    per_delivery = outcome["cpu"] / len(arrivals) * 1000
+    print(f"deliveries: {len(arrivals)}; hub CPU {outcome['cpu']:.2f} s, {per_delivery:.2f} ms per delivery")
+    lag_verdict = "met" if lag <= args.interval + 1 else "MISSED"
+    print(
+        f"end to end, file changed -> first delivery: {lag:.2f} s "
+        f"(target <= interval {args.interval:g} s + 1 s: {lag_verdict})"
+    )
+    fan_verdict = "met" if p95 < 1.0 else "MISSED"
+    print(
+        f"fan-out after the first delivery: p50 {p50:.2f} s, p95 {p95:.2f} s, "
+        f"last {spans[-1]:.2f} s (target p95 < 1 s: {fan_verdict})"
+    )
+    grew = after - before
+    print(f"memory after the subscribers left: {grew:+.0f} MB against before (target: flat)")
+    return 0
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--students", type=int, default=2000)
+    parser.add_argument("--subscribers", type=int, default=1000)
+    parser.add_argument("--changes", type=int, default=500)
+    parser.add_argument(
+        "--interval", type=float, default=5.0, help="the mirror's gradebook sync interval (s)"
+    )
+    parser.add_argument("--latency", type=float, default=0.02, help="the simulator's latency per request (s)")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, exit_on_signal)
+    today = dt.date.today()
+    print(f"machine: {machine_load()}", flush=True)
+    cached = cached_district(args.students, today)
+    try:
+        with tempfile.TemporaryDirectory(prefix="homeroom-bench-realtime-") as tmp:
+            data_dir = Path(tmp) / "district"
+            shutil.copytree(cached, data_dir)
+            with simulator_process(data_dir, args.latency, Path(tmp)) as simulator:
+                folder = Path(tmp) / "hub"
+                folder.mkdir()
+                port = free_port()
+                config = write_hub_config(
+                    folder, port, simulator, "mirror", extra={"mirror_gradebook_seconds": args.interval}
+                )
+                env = tree_environment(THIS_TREE, simulator.environment)
+                log = folder / "hub.log"
+                base = f"http://127.0.0.1:{port}"
+                with running(
+                    cli_command("serve", "--config", str(config)), env=env, cwd=folder, log=log
+                ) as process:
+                    seconds = wait_until(
+                        lambda: httpx.get(f"{base}/healthz", timeout=2).status_code == 200,
+                        process,
+                        what="the hub",
+                        log=log,
+                        timeout=START_TIMEOUT,
+                    )
+                    print(
+                        f"hub (mirror, gradebook every {args.interval:g} s) ready in {seconds:.1f} s",
+                        flush=True,
+                    )
+                    source = str(simulator.table["name"])
+                    chosen = tokens(
+                        config,
+                        source,
+                        current_teachers(data_dir, today),
+                        guardians(data_dir, args.subscribers),
+                        args.subscribers,
+                    )
+                    outcome = asyncio.run(
+                        burst(args, f"ws://127.0.0.1:{port}/graphql", process.pid, data_dir, chosen)
+                    )
+                    status = report(args, outcome)
+                    if status:
+                        print("\n".join(f"hub log: {line}" for line in log_summary(log)))
+                    return status
+    except ProcessFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
