@@ -103,12 +103,13 @@ class MirrorStore:
         engine: AsyncEngine,
         *,
         in_memory: bool = True,
-        on_change: Callable[[str, Entity, Sequence[Record]], None] | None = None,
+        on_change: Callable[[str, Entity, Sequence[Record], Sequence[str]], None] | None = None,
     ) -> None:
         self.engine = engine
         self.on_change = on_change
         """Told, after each committed write, which rows of which entity it added or
-        changed, as written (a full read's are known when the copy is in memory)."""
+        changed, as written (a full read's are known when the copy is in memory),
+        and the ids of those it deleted."""
         self._analyzed: dict[str, int] = {}
         """Rows per table when this process last had the database measure it."""
         self.held = HeldCopies(self._load, self._read_rows) if in_memory else None
@@ -150,8 +151,8 @@ class MirrorStore:
                 conn, source, entity, last_full_sync=at, rows=len(unique), last_error=None
             )
         await self._measure(table.name, len(unique))
-        if self.held is not None:
-            self._changed(source, entity, await self.held.replaced(source, entity, versions))
+        changed = await self.held.replaced(source, entity, versions) if self.held is not None else []
+        self._changed(source, entity, changed, gone)
         return WriteCounts(written=len(unique), deleted=len(gone))
 
     async def upsert(
@@ -210,6 +211,8 @@ class MirrorStore:
                 await self._write_state(conn, source, entity, rows=await self._count(conn, source, entity))
         if deleted and self.held is not None:
             await self.held.dropped(source, entity, versions, ids)
+        if deleted:
+            self._changed(source, entity, (), ids)
         return deleted
 
     async def erase(self, source: str, entity: Entity, attributes: Iterable[str]) -> None:
@@ -297,10 +300,12 @@ class MirrorStore:
 
     # -- helpers --
 
-    def _changed(self, source: str, entity: Entity, records: Sequence[Record]) -> None:
-        if self.on_change is not None and records:
+    def _changed(
+        self, source: str, entity: Entity, records: Sequence[Record], deleted: Sequence[str] = ()
+    ) -> None:
+        if self.on_change is not None and (records or deleted):
             try:
-                self.on_change(source, entity, records)
+                self.on_change(source, entity, records, deleted)
             except Exception as exc:  # a subscriber's trouble never fails a sync
                 log.warning("mirror: change of %s not passed on (%s)", entity.value, type(exc).__name__)
 

@@ -45,8 +45,14 @@ class MirrorWiring:
         """The attributes of ``entity`` a mirror keeps under the policy in force."""
         return stored_attributes(self.policy(), entity, self.extra.get(entity, frozenset()))
 
-    def _announce(self, source: str, entity: Entity, records: Sequence[Record]) -> None:
+    def _announce(
+        self, source: str, entity: Entity, records: Sequence[Record], deleted: Sequence[str]
+    ) -> None:
         if self.changes is None:
+            return
+        if deleted:
+            self.changes.rows_deleted(entity)
+        if not records:
             return
         links = {
             record.vendor_id: {

@@ -94,6 +94,12 @@ class ChangeBus:
             for feed in tuple(self._feeds.get(change.entity, ())):
                 feed.offer(change)
 
+    def rows_deleted(self, entity: Entity) -> None:
+        """Rows of ``entity`` were deleted (nothing is delivered for them; a roster
+        deletion, an enrollment that ended, changes who is related to whom)."""
+        if entity in ROSTER:
+            self.roster_version += 1
+
     @contextlib.contextmanager
     def subscribe(self, entity: Entity) -> Iterator[ChangeFeed]:
         """A feed of ``entity``'s changes while the ``with`` block runs."""

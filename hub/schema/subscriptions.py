@@ -80,6 +80,9 @@ async def changed_rows(
         return
     reach = _Reach(ctx.hub.changes, entity, renew, lambda: ctx.hub.relationships(ctx.principal, ctx.caller))
     with ctx.hub.changes.subscribe(entity) as feed:
+        # The caller's relations worked out now, not when a burst of changes arrives.
+        for source in ctx.hub.registry.sources_for(entity):
+            await reach.prime(source)
         async for change in feed:
             for vendor_id in await reach.candidates(change):
                 # One event, one scope (its disclosures only), over the caller's
@@ -117,6 +120,10 @@ class _Reach:
         self._pairs: dict[str, tuple[tuple[str, frozenset[str]], ...] | None] = {}
         self._made: set[str] = set()
         self._standing = (bus.roster_version, time.monotonic())
+
+    async def prime(self, source: str) -> None:
+        """Work out the relations for ``source``'s rows ahead of its first change."""
+        await self._pairs_for(source)
 
     async def candidates(self, change: Change) -> list[str]:
         version, since = self._standing
