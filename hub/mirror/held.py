@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 
 from hub.mirror.memory import HeldEntity
@@ -188,9 +189,19 @@ def _settle() -> None:
     collection walked them all (measured: a dashboard every few took 160 ms
     instead of 75). Collected first, so no garbage cycle is kept; records
     have no cycles of their own and are still freed when a copy is replaced.
-    Unfrozen first: garbage that was alive at the previous settle (a request
-    in flight) is collected now rather than kept for the process's life.
+    At most every ``DEEP_SETTLE_SECONDS`` what was frozen before is unfrozen
+    and collected too: garbage that was alive at an earlier settle (a request
+    in flight) is freed then rather than kept for the process's life, without
+    a walk of the whole heap at every reload (seconds for a large district).
     """
-    gc.unfreeze()
+    global _last_deep
+    now = time.monotonic()
+    if now - _last_deep >= DEEP_SETTLE_SECONDS:
+        _last_deep = now
+        gc.unfreeze()
     gc.collect()
     gc.freeze()
+
+
+DEEP_SETTLE_SECONDS = 600.0
+_last_deep = -DEEP_SETTLE_SECONDS

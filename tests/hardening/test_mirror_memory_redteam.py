@@ -374,13 +374,17 @@ class _Node:
         self.me = self  # a reference cycle: only the cyclic collector frees it
 
 
-async def test_a_reload_does_not_make_garbage_of_requests_in_flight_immortal(mirror: MirrorStore) -> None:
+async def test_a_reload_does_not_make_garbage_of_requests_in_flight_immortal(
+    mirror: MirrorStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every settle a deep one here (in service, at most every DEEP_SETTLE_SECONDS).
+    monkeypatch.setattr(held_module, "DEEP_SETTLE_SECONDS", 0.0)
     in_flight = _Node()  # e.g. a request's task and its exception's traceback
     gone = weakref.ref(in_flight)
     try:
         await mirror.replace_all(SOURCE, Entity.SCORE, _scores(2), ALL[Entity.SCORE], AT)  # reloads
         del in_flight
-        # Kept at most until the next settle (a reload), which collects what the last one froze.
+        # Kept at most until the next deep settle, which collects what the last one froze.
         await mirror.replace_all(SOURCE, Entity.SCORE, _scores(3), ALL[Entity.SCORE], AT)
         assert gone() is None
     finally:
