@@ -281,15 +281,20 @@ def write_hub_config(
     return config
 
 
-def teacher_tokens(config: Path, source: str, teachers: Sequence[str]) -> list[str]:
-    """Development tokens the hub of ``config`` accepts, one per teacher."""
+def dev_signer(config: Path) -> DevSigner:
+    """The development signer whose tokens the hub of ``config`` accepts."""
     settings = load_settings(config)
     assert settings.auth.dev_key_file is not None  # write_hub_config sets it
-    signer = DevSigner(
+    return DevSigner(
         load_or_create_key(settings.resolve(settings.auth.dev_key_file)),
         issuer=settings.auth.dev_issuer,
         audience=settings.auth.audience,
     )
+
+
+def teacher_tokens(config: Path, source: str, teachers: Sequence[str]) -> list[str]:
+    """Development tokens the hub of ``config`` accepts, one per teacher."""
+    signer = dev_signer(config)
     return [Persona("teacher", ("teacher",), Entity.TEACHER, source, t).token(signer) for t in teachers]
 
 

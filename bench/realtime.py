@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import csv
 import datetime as dt
-import io
 import json
 import os
 import random
@@ -48,6 +47,7 @@ from bench.dashboard_load import (
     THIS_TREE,
     cached_district,
     current_teachers,
+    dev_signer,
     exit_on_signal,
     log_summary,
     machine_load,
@@ -55,10 +55,9 @@ from bench.dashboard_load import (
     write_hub_config,
 )
 from bench.processes import ProcessFailed, cli_command, running, tree_environment, wait_until
-from hub.auth import DevSigner, load_or_create_key
+from hub.demo_changes import rewrite_csv
 from hub.model import Entity
 from hub.personas import Persona
-from hub.settings import load_settings
 from hub.testing.server import free_port
 
 SUBSCRIPTION = "subscription { scoreChanged { id score } }"
@@ -82,13 +81,7 @@ def tokens(
     config: Path, source: str, teachers: Sequence[str], parents: Sequence[str], count: int
 ) -> list[str]:
     """``count`` development tokens, teachers and guardians in turn."""
-    settings = load_settings(config)
-    assert settings.auth.dev_key_file is not None  # write_hub_config sets it
-    signer = DevSigner(
-        load_or_create_key(settings.resolve(settings.auth.dev_key_file)),
-        issuer=settings.auth.dev_issuer,
-        audience=settings.auth.audience,
-    )
+    signer = dev_signer(config)
     staff = [("teacher", Entity.TEACHER, t) for t in teachers]
     family = [("guardian", Entity.GUARDIAN, g) for g in parents]
     # Teachers and guardians in turn (a teacher again once each has one).
@@ -101,24 +94,19 @@ def tokens(
 
 def change_scores(folder: Path, count: int, seed: int) -> int:
     """Change ``count`` scores of ``results.csv`` at once (atomically); how many changed."""
-    path = folder / "results.csv"
-    with path.open(encoding="utf-8", newline="") as stream:
-        reader = csv.DictReader(stream)
-        header, rows = list(reader.fieldnames or ()), list(reader)
-    graded = [row for row in rows if row["score"].replace(".", "", 1).isdigit()]
-    chosen = random.Random(seed).sample(graded, min(count, len(graded)))
+    changed: list[str] = []
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    for row in chosen:
-        row["score"] = str(int(float(row["score"])) % 100 + 1)
-        row["dateLastModified"] = stamp
-    out = io.StringIO()
-    writer = csv.DictWriter(out, header, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    temporary = path.with_name(".results.csv.tmp")
-    temporary.write_text(out.getvalue(), encoding="utf-8")
-    os.replace(temporary, path)
-    return len(chosen)
+
+    def change(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+        graded = [row for row in rows if row["score"].replace(".", "", 1).isdigit()]
+        for row in random.Random(seed).sample(graded, min(count, len(graded))):
+            row["score"] = str(int(float(row["score"])) % 100 + 1)
+            row["dateLastModified"] = stamp
+            changed.append(row["sourcedId"])
+        return rows
+
+    rewrite_csv(folder / "results.csv", change)
+    return len(changed)
 
 
 def process_cpu(pid: int) -> float:

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["DemoChanges"]
+__all__ = ["DemoChanges", "rewrite_csv"]
 
 Row = dict[str, str]
 _STATUSES = ("present", "absent", "tardy", "excused")
@@ -68,8 +68,8 @@ class DemoChanges:
                 changed.append(row["sourcedId"])
             return rows
 
-        _rewrite(self.folder / "results.csv", scores)
-        _rewrite(self.folder / "attendance.csv", marks)
+        rewrite_csv(self.folder / "results.csv", scores)
+        rewrite_csv(self.folder / "attendance.csv", marks)
         return changed
 
     def _run(self) -> None:
@@ -80,7 +80,7 @@ class DemoChanges:
                 continue  # the files are being replaced: next minute
 
 
-def _rewrite(path: Path, change: Callable[[list[Row]], list[Row]]) -> None:
+def rewrite_csv(path: Path, change: Callable[[list[Row]], list[Row]]) -> None:
     """Rewrite ``path`` with ``change``'s rows, atomically (readers never see half a file)."""
     if not path.exists():
         return
