@@ -23,7 +23,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any
 
 from hub.mirror.codec import column_values
-from hub.mirror.query import MOST_VALUES, SPECIAL_FILTERS, fetch_offset, next_cursor
+from hub.mirror.query import MOST_VALUES, SPECIAL_FILTERS, fetch_offset, filter_day, next_cursor
 from hub.mirror.tables import ColumnKind, attribute_kind
 from hub.model import RECORD_TYPES, Entity, Record, data_fields
 from hub.sdk import FetchRequest, FetchResult, filter_value, name_matches, projector
@@ -136,9 +136,9 @@ class HeldEntity:
         term: str | None = None
         for name, accepted in request.filters.items():
             if name == "date_from":
-                date_from = _day(accepted)
+                date_from = filter_day(accepted)
             elif name == "date_to":
-                date_to = _day(accepted)
+                date_to = filter_day(accepted)
             elif name == "search":
                 term = accepted[0] if accepted else None
             else:
@@ -299,12 +299,6 @@ def _remove(index: dict[str, set[str]], keys: Iterable[str], vendor_id: str) -> 
             ids.discard(vendor_id)
             if not ids:
                 del index[key]
-
-
-def _day(accepted: Sequence[str]) -> dt.date:
-    if not accepted:
-        raise ValueError("a date filter without a date")
-    return dt.date.fromisoformat(accepted[0])
 
 
 def _in_range(value: dt.date | None, date_from: dt.date | None, date_to: dt.date | None) -> bool:

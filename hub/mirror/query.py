@@ -33,6 +33,7 @@ __all__ = [
     "InvalidCursor",
     "fetch_offset",
     "fetch_rows",
+    "filter_day",
     "next_cursor",
 ]
 
@@ -91,9 +92,9 @@ def _conditions(source: str, request: FetchRequest, dialect: str) -> list[Column
         conditions.append(_among(table.c.vendor_id, request.ids, dialect) if request.ids else false())
     for name, accepted in request.filters.items():
         if name == "date_from":
-            conditions.append(table.c.date >= _day(accepted))
+            conditions.append(table.c.date >= filter_day(accepted))
         elif name == "date_to":
-            conditions.append(table.c.date <= _day(accepted))
+            conditions.append(table.c.date <= filter_day(accepted))
         elif name == "search":
             words = [w for w in accepted[0].casefold().split() if w.isascii()] if accepted else []
             names = [table.c[n] for n in NAME_ATTRIBUTES if n in table.c]
@@ -109,7 +110,8 @@ def _conditions(source: str, request: FetchRequest, dialect: str) -> list[Column
     return conditions
 
 
-def _day(accepted: Sequence[str]) -> dt.date:
+def filter_day(accepted: Sequence[str]) -> dt.date:
+    """The one ISO date of a ``date_from`` / ``date_to`` filter (``ValueError`` otherwise)."""
     if not accepted:
         raise ValueError("a date filter without a date")
     return dt.date.fromisoformat(accepted[0])
