@@ -353,6 +353,10 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         starting: asyncio.Task[None] | None = None
         drawing: asyncio.Task[None] | None = None
+        relay = hub.mirrors.relay if hub.mirrors is not None else None
+        if relay is not None and hub.mirrors is not None:
+            # Before the sources open: the first sync's writes reach the other processes too.
+            await relay.start(hub.mirrors.take_up, hub.mirrors.catch_up)
         if not hub.ready:  # the demo opens its sources before serving
             if not await hub.registry.open():
                 log.warning("some sources failed to open; serving the others")
@@ -407,6 +411,8 @@ def create_app(
                 await hub.audit.aclose()
                 hub.audit = None
                 await engine.dispose()
+            if relay is not None:
+                await relay.aclose()
             await hub.registry.aclose()
             for signer in hub.signers:
                 close = getattr(signer, "aclose", None)

@@ -12,6 +12,7 @@ from hub.federation.registry import build_registry
 from hub.mirror.wiring import MirrorWiring, hub_attributes
 from hub.policy import PolicyError, PolicyStore, catalogue_from_schema, default_policy_dir
 from hub.realtime import ChangeBus
+from hub.realtime.relay import relay_for
 from hub.runtime import Hub
 from hub.schema import build_schema
 from hub.sdk import ConfigError
@@ -60,9 +61,15 @@ def assemble(settings: Settings, signers: Iterable[Verifier] = (), *, clock: Clo
         ) from None
     # Mirrored sources keep what the policy in force can grant, in the hub's store.
     changes = ChangeBus()
+    url = store_url(settings)
+    try:
+        relay = relay_for(settings.realtime.relay, url, settings.realtime.redis_url)
+    except ValueError as exc:
+        raise ConfigurationProblem(str(exc)) from None
     mirror = MirrorWiring(
-        store_url=store_url(settings),
+        store_url=url,
         changes=changes,
+        relay=relay,
         policy=lambda: store.current,
         extra=hub_attributes(settings.identity.match, bind_by_email=_binds_by_email(settings)),
     )
@@ -78,4 +85,5 @@ def assemble(settings: Settings, signers: Iterable[Verifier] = (), *, clock: Clo
         signers=list(signers),
         clock=clock or Clock(),
         changes=changes,
+        mirrors=mirror,
     )

@@ -76,9 +76,14 @@ under load, every answer handed back to the event loop can wait 5 ms for the
 GIL, and a dashboard makes dozens of queries. Measured by bench.dashboard_load."""
 
 
+WEBSOCKET_OPTIONS: dict[str, Any] = {"ws_per_message_deflate": False}
+"""Subscription events are a few hundred bytes: compressing each cost CPU at
+every send and a compressor per socket (measured by bench.realtime)."""
+
+
 def _run(app_: Any, host: str, port: int) -> None:
     sys.setswitchinterval(SWITCH_INTERVAL)
-    uvicorn.run(app_, host=host, port=port, log_level="warning", lifespan="on")
+    uvicorn.run(app_, host=host, port=port, log_level="warning", lifespan="on", **WEBSOCKET_OPTIONS)
 
 
 async def _prepare_store(url: str, config: Path) -> None:
@@ -225,7 +230,9 @@ def demo(
                 typer.echo(
                     f"Every {changes_every:g} s a few scores and attendance marks change (--no-changes: off)."
                 )
-            config = uvicorn.Config(prepared.app, host=DEMO_HOST, port=port, log_level="warning")
+            config = uvicorn.Config(
+                prepared.app, host=DEMO_HOST, port=port, log_level="warning", **WEBSOCKET_OPTIONS
+            )
             await uvicorn.Server(config).serve()
         finally:
             if ticker is not None:

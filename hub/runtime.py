@@ -14,6 +14,7 @@ from hub.federation.ids import decode_id
 from hub.federation.paging import ResumeHints
 from hub.federation.registry import SourceRegistry
 from hub.federation.relations import CallerPerson, Relationships
+from hub.mirror.wiring import MirrorWiring
 from hub.model import Entity
 from hub.realtime import ChangeBus
 from hub.sdk import FetchRequest, SourceError
@@ -47,6 +48,8 @@ class Hub:
     resume_hints: ResumeHints = field(default_factory=ResumeHints)
     # Which mirrored rows each sync changed (ids only): what subscriptions follow.
     changes: ChangeBus = field(default_factory=ChangeBus)
+    # The mirrored sources' stores and their relay to the hub's other processes.
+    mirrors: MirrorWiring | None = None
     # sourcedId -> roster person: ids only, never personal fields.
     _people: dict[str, CallerPerson | None] = field(default_factory=dict)
 

@@ -12,9 +12,17 @@ import os
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from hub.auth.config import OidcOptions
 from hub.edge import host_pattern, origin
@@ -118,6 +126,22 @@ class AuditSettings(_Table):
     retention_days: int = Field(default=1825, ge=1)
 
 
+class RealtimeSettings(_Table):
+    """``[realtime]``: how the mirrors' writes reach the subscribers of the hub's
+    other processes. ``relay = "auto"``: PostgreSQL's LISTEN/NOTIFY when the store
+    is PostgreSQL, none on SQLite (one process); ``"postgres"``, ``"redis"``
+    (pub/sub on ``redis_url``; ``homeroom[redis]``) or ``"off"``."""
+
+    relay: Literal["auto", "postgres", "redis", "off"] = "auto"
+    redis_url: str | None = None
+
+    @model_validator(mode="after")
+    def _redis_has_url(self) -> RealtimeSettings:
+        if self.relay == "redis" and not self.redis_url:
+            raise ValueError('relay = "redis" needs redis_url (for example "redis://127.0.0.1:6379/0")')
+        return self
+
+
 def _pairs(rules: Sequence[str]) -> list[str]:
     for rule in rules:
         left, sep, right = rule.partition("=")
@@ -187,6 +211,7 @@ class Settings(_Table):
     store: StoreSettings = StoreSettings()
     audit: AuditSettings = AuditSettings()
     identity: IdentitySettings = IdentitySettings()
+    realtime: RealtimeSettings = RealtimeSettings()
     sources: tuple[dict[str, Any], ...] = ()
     base_dir: Path = Path(".")
 

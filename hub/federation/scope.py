@@ -308,6 +308,15 @@ class Scope:
                 self._sealed.append((entity, admission))
                 self.disclosed_fields.setdefault(entity.value, set()).update(admission.disclosed)
 
+    def forget_disclosed(self) -> None:
+        """Start the next answer's audit on this scope (a subscription's next
+        event): what earlier answers disclosed is not noted again."""
+        for _, admission in self._sealed:
+            admission.people.clear()
+            admission.noted = False
+        self._sealed = []
+        self.disclosed_fields = {}
+
     def exact(self, entity: Entity, require: frozenset[str] = _EMPTY) -> bool:
         """Whether every row of ``entity`` a source matches is visible as it
         is (known after :meth:`prepare`); only then is a source's total count

@@ -83,12 +83,21 @@ class HeldCopies:
         """Read ``entity`` whole again, now."""
         await self._load_now(source, entity)
 
-    async def written(self, source: str, entity: Entity, versions: Versions, ids: Sequence[str]) -> None:
-        """The write from ``versions[0]`` to ``versions[1]`` changed the rows ``ids``."""
+    async def written(
+        self,
+        source: str,
+        entity: Entity,
+        versions: Versions,
+        ids: Sequence[str],
+        rows: list[tuple[int, Record]] | None = None,
+    ) -> None:
+        """The write from ``versions[0]`` to ``versions[1]`` changed the rows ``ids``
+        (``rows``: those rows as read from the tables since, when the caller has them)."""
         copy = await self._current(source, entity, versions)
         if copy is None:
             return
-        rows = await self._read_rows(source, entity, ids)
+        if rows is None:
+            rows = await self._read_rows(source, entity, ids)
         if self._copies.get((source, entity)) is copy and copy.version == versions[0]:
             copy.put(rows)
             copy.drop(set(ids) - {record.vendor_id for _, record in rows})

@@ -27,6 +27,7 @@ from hub.mirror.memory import HeldEntity
 from hub.mirror.query import fetch_rows
 from hub.mirror.tables import MIRROR_LINK, MIRROR_STATE, entity_table, is_linked
 from hub.model import RECORD_TYPES, Entity, Record, data_fields
+from hub.realtime.relay import Write
 from hub.sdk import FetchRequest, FetchResult
 from hub.store import write_transaction
 
@@ -104,9 +105,12 @@ class MirrorStore:
         *,
         in_memory: bool = True,
         on_change: Callable[[str, Entity, Sequence[Record], Sequence[str]], None] | None = None,
+        on_commit: Callable[[Write], None] | None = None,
     ) -> None:
         self.engine = engine
         self.on_change = on_change
+        self.on_commit = on_commit
+        """Told each committed write (ids and versions: for the hub's other processes)."""
         """Told, after each committed write, which rows of which entity it added or
         changed, as written (a full read's are known when the copy is in memory),
         and the ids of those it deleted."""
@@ -151,6 +155,7 @@ class MirrorStore:
                 conn, source, entity, last_full_sync=at, rows=len(unique), last_error=None
             )
         await self._measure(table.name, len(unique))
+        self._committed(Write("replaced", source, entity, versions, tuple(gone)))
         changed = await self.held.replaced(source, entity, versions) if self.held is not None else []
         self._changed(source, entity, changed, gone)
         return WriteCounts(written=len(unique), deleted=len(gone))
@@ -194,8 +199,10 @@ class MirrorStore:
             versions = await self._bump(conn, source, entity)
             count = await self._count(conn, source, entity)
             await self._write_state(conn, source, entity, last_delta_sync=at, rows=count, last_error=None)
+        ids = tuple(record.vendor_id for record in unique)
+        self._committed(Write("written", source, entity, versions, ids))
         if self.held is not None:
-            await self.held.written(source, entity, versions, [record.vendor_id for record in unique])
+            await self.held.written(source, entity, versions, ids)
         self._changed(source, entity, unique)
         return WriteCounts(written=len(unique))
 
@@ -209,6 +216,8 @@ class MirrorStore:
             if deleted:
                 versions = await self._bump(conn, source, entity)
                 await self._write_state(conn, source, entity, rows=await self._count(conn, source, entity))
+        if deleted:
+            self._committed(Write("dropped", source, entity, versions, tuple(ids)))
         if deleted and self.held is not None:
             await self.held.dropped(source, entity, versions, ids)
         if deleted:
@@ -234,9 +243,29 @@ class MirrorStore:
                 )
             )
             versions = await self._bump(conn, source, entity)
+        self._committed(Write("erased", source, entity, versions))
         if self.held is not None:
             # Reloaded at once: no withdrawn attribute stays in memory either.
             await self.held.replaced(source, entity, versions)
+
+    async def take_up(self, write: Write) -> None:
+        """Another process committed ``write``: bring this process's copy up to
+        date from the tables (as after a write of its own), then tell this
+        process's subscribers which rows changed."""
+        source, entity, versions, ids = write.source, write.entity, write.versions, write.ids
+        if write.kind == "written":
+            rows = await self._read_rows(source, entity, ids)
+            if self.held is not None:
+                await self.held.written(source, entity, versions, ids, rows)
+            self._changed(source, entity, [record for _, record in rows])
+        elif write.kind == "dropped":
+            if self.held is not None:
+                await self.held.dropped(source, entity, versions, ids)
+            self._changed(source, entity, (), ids)
+        elif self.held is not None:
+            changed = await self.held.replaced(source, entity, versions)
+            if write.kind == "replaced":
+                self._changed(source, entity, changed, ids)
 
     # -- reads --
 
@@ -299,6 +328,13 @@ class MirrorStore:
         await self.engine.dispose()
 
     # -- helpers --
+
+    def _committed(self, write: Write) -> None:
+        if self.on_commit is not None:
+            try:
+                self.on_commit(write)
+            except Exception as exc:  # the other processes catch up from the versions
+                log.warning("mirror: write of %s not relayed (%s)", write.entity.value, type(exc).__name__)
 
     def _changed(
         self, source: str, entity: Entity, records: Sequence[Record], deleted: Sequence[str] = ()

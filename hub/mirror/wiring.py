@@ -15,6 +15,7 @@ from hub.mirror.tables import is_linked
 from hub.model import Entity, Record, data_fields
 from hub.policy import PolicyEngine
 from hub.realtime import Change, ChangeBus
+from hub.realtime.relay import ChangeRelay, Write
 from hub.sdk import Adapter
 from hub.store import create_engine
 
@@ -40,6 +41,21 @@ class MirrorWiring:
     extra: Mapping[Entity, frozenset[str]] = field(default_factory=dict)
     changes: ChangeBus | None = None
     """Where the rows each sync changed are announced (subscriptions listen there)."""
+    relay: ChangeRelay | None = None
+    """Where each committed write is announced to the hub's other processes."""
+    stores: dict[str, MirrorStore] = field(default_factory=dict)
+    """Each open mirrored source's store, by source name (for writes relayed in)."""
+
+    async def take_up(self, write: Write) -> None:
+        """Another process's write: the store of its source takes it up (none open: ignored)."""
+        store = self.stores.get(write.source)
+        if store is not None:
+            await store.take_up(write)
+
+    async def catch_up(self) -> None:
+        """Relayed writes may have been missed: each copy is checked against the store's versions."""
+        for name, store in tuple(self.stores.items()):
+            await store.follow(name, await store.state(name))
 
     def fields_for(self, entity: Entity) -> frozenset[str]:
         """The attributes of ``entity`` a mirror keeps under the policy in force."""
@@ -67,15 +83,24 @@ class MirrorWiring:
     def wrap(self, adapter: Adapter, table: Mapping[str, Any]) -> MirroredAdapter:
         """``adapter`` mirrored with the intervals of its (validated) ``[[sources]]`` table."""
         url = self.store_url
-        return MirroredAdapter(
-            adapter,
+        name = str(table.get("name", ""))
+        relay = self.relay
+
+        def open_store() -> MirrorStore:
             # Waiting for a pooled connection is a busy hub, not a failed store:
             # past SQLAlchemy's 30 s default, a dashboard at 200 at once failed.
-            lambda: MirrorStore(
+            store = MirrorStore(
                 create_engine(url, pool_timeout=MIRROR_POOL_TIMEOUT),
                 in_memory=bool(table.get("mirror_in_memory", True)),
                 on_change=self._announce,
-            ),
+                on_commit=relay.send if relay is not None else None,
+            )
+            self.stores[name] = store
+            return store
+
+        return MirroredAdapter(
+            adapter,
+            open_store,
             self.fields_for,
             intervals=SyncIntervals.from_table(table),
         )

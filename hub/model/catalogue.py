@@ -28,7 +28,8 @@ _LINKS: dict[tuple[str, str], tuple[str, ...]] = {
     ("Enrollment", "section"): ("section_id",),
     ("Enrollment", "person"): ("person_id",),
     ("Assignment", "section"): ("section_id",),
-    ("Score", "assignment"): ("assignment_id",),
+    # The assignment's section comes with it: a score is in its assignment's section.
+    ("Score", "assignment"): ("assignment_id", "section_id"),
     ("Score", "student"): ("student_id",),
     ("CourseGrade", "student"): ("student_id",),
     ("CourseGrade", "section"): ("section_id",),

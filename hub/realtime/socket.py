@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import time
 from typing import Any, cast
 
 import jwt
@@ -26,11 +27,22 @@ from hub.runtime import Hub
 from hub.schema import HubSchema
 from hub.schema.context import HubContext
 
-__all__ = ["MAX_SUBSCRIPTIONS_PER_CALLER", "MAX_SUBSCRIPTIONS_PER_SOCKET", "SubscriptionSocket"]
+__all__ = [
+    "MAX_SUBSCRIPTIONS_PER_CALLER",
+    "MAX_SUBSCRIPTIONS_PER_SOCKET",
+    "STARTS_BURST",
+    "STARTS_PER_SECOND",
+    "SubscriptionSocket",
+]
 
 MAX_SUBSCRIPTIONS_PER_SOCKET = 20
 MAX_SUBSCRIPTIONS_PER_CALLER = 40
 """Open operations of one caller (token subject) over all its sockets in this process."""
+STARTS_PER_SECOND = 5.0
+STARTS_BURST = MAX_SUBSCRIPTIONS_PER_CALLER
+"""Subscriptions one caller may start: as many as it may hold at once, then
+``STARTS_PER_SECOND`` (each start plans a document and works out relations;
+a client that keeps closing and reopening is slowed, never one that opens its set)."""
 UNAUTHORIZED = 4401
 
 
@@ -72,13 +84,21 @@ class _Handler(BaseGraphQLTransportWSHandler[Any, Any]):
         connection: _Connection = self.context
         assert connection.principal is not None  # operations start only after connection_ack
         subject = connection.principal.subject
-        open_now = cast("SubscriptionSocket", self.view).open_by_subject
+        view = cast("SubscriptionSocket", self.view)
+        open_now = view.open_by_subject
+        refusal = None
         if open_now.get(subject, 0) >= MAX_SUBSCRIPTIONS_PER_CALLER:
-            error = GraphQLError(
+            refusal = GraphQLError(
                 f"at most {MAX_SUBSCRIPTIONS_PER_CALLER} open subscriptions per caller",
                 extensions={"code": "TOO_MANY_SUBSCRIPTIONS"},
             )
-            await operation.send_initial_errors([error])
+        elif not view.starts.take(subject):
+            refusal = GraphQLError(
+                f"at most {STARTS_PER_SECOND:g} subscriptions started per second per caller; try again shortly",
+                extensions={"code": "RATE_LIMITED"},
+            )
+        if refusal is not None:
+            await operation.send_initial_errors([refusal])
             self.operations.pop(operation.id, None)
             return
         open_now[subject] = open_now.get(subject, 0) + 1
@@ -135,6 +155,7 @@ class SubscriptionSocket(GraphQL[Any, Any]):
         )
         self.hub = hub
         self.open_by_subject: dict[str, int] = {}
+        self.starts = _StartRate(STARTS_PER_SECOND, STARTS_BURST)
 
     async def get_context(self, request: Any, response: Any) -> Any:
         return _Connection(self.hub, response)
@@ -167,6 +188,28 @@ class SubscriptionSocket(GraphQL[Any, Any]):
         if audit is not None:
             client = getattr(connection.socket, "client", None)
             audit.rejected_tokens.note(f"ip:{client.host}" if client else None)
+
+
+class _StartRate:
+    """A token bucket per caller (subject): ``burst`` starts, refilled at ``rate`` a second.
+    Buckets full again are forgotten, so the table holds only callers starting now."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def take(self, subject: str) -> bool:
+        now = time.monotonic()
+        if len(self._buckets) > 10_000:
+            full = self.burst / self.rate
+            self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < full}
+        tokens, since = self._buckets.get(subject, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - since) * self.rate)
+        if tokens < 1.0:
+            self._buckets[subject] = (tokens, now)
+            return False
+        self._buckets[subject] = (tokens - 1.0, now)
+        return True
 
 
 def _expiry(token: str) -> float | None:

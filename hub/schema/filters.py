@@ -28,6 +28,14 @@ FILTER_READS: ArgumentReads = {
     ("Student", "attendance", "from", None): ("AttendanceEvent", ("date",)),
     ("Student", "attendance", "to", None): ("AttendanceEvent", ("date",)),
     ("Section", "assignments", "dueAfter", None): ("Assignment", ("dueDate",)),
+    # A score's section is its assignment's (Score.assignment reads both links).
+    ("Student", "scores", "sectionId", None): ("Score", ("assignment",)),
+    ("Subscription", "scoreChanged", "studentId", None): ("Score", ("student",)),
+    ("Subscription", "scoreChanged", "sectionId", None): ("Score", ("assignment",)),
+    ("Subscription", "attendanceChanged", "studentId", None): ("AttendanceEvent", ("student",)),
+    ("Subscription", "attendanceChanged", "sectionId", None): ("AttendanceEvent", ("section",)),
+    ("Subscription", "courseGradeChanged", "studentId", None): ("CourseGrade", ("student",)),
+    ("Subscription", "courseGradeChanged", "sectionId", None): ("CourseGrade", ("section",)),
 }
 
 # Groups of which one readable field is enough for the filter to run.

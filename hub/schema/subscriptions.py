@@ -39,7 +39,7 @@ __all__ = ["DeliveryAudit", "Subscription"]
 # the caller must be able to read on the row for the comparison to be made.
 _NARROWING: dict[tuple[Entity, str], tuple[str, str, Entity]] = {
     (Entity.SCORE, "student"): ("student_id", "student_id", Entity.STUDENT),
-    (Entity.SCORE, "section"): ("section_id", "assignment_id", Entity.SECTION),
+    (Entity.SCORE, "section"): ("section_id", "section_id", Entity.SECTION),
     (Entity.ATTENDANCE_EVENT, "student"): ("student_id", "student_id", Entity.STUDENT),
     (Entity.ATTENDANCE_EVENT, "section"): ("section_id", "section_id", Entity.SECTION),
     (Entity.COURSE_GRADE, "student"): ("student_id", "student_id", Entity.STUDENT),
@@ -84,21 +84,24 @@ async def changed_rows(
         for source in ctx.hub.registry.sources_for(entity):
             await reach.prime(source)
         async for change in feed:
-            for vendor_id in await reach.candidates(change):
-                # One event, one scope (its disclosures only), over the caller's
-                # relations as the roster stands now (see _Reach).
-                access = renew(reach.relationships)
-                ctx.data = access
-                ctx.disclosures = Disclosures()
-                ctx.withheld = []
-                row = await access.one(entity, change.source, vendor_id, disclose=False)
-                if row is None:
-                    continue
+            candidates = await reach.candidates(change)
+            if not candidates:
+                continue
+            # One scope per change, over the caller's relations as the roster
+            # stands now (see _Reach): its rows read at once, each event audited
+            # for its own disclosures only.
+            access = renew(reach.relationships)
+            ctx.data = access
+            rows = await access.many(entity, change.source, candidates, disclose=False)
+            for row in rows:
                 if not (
                     _matches(info, entity, row, "section", section_id)
                     and _matches(info, entity, row, "student", student_id)
                 ):
                     continue
+                access.scope.forget_disclosed()
+                ctx.disclosures = Disclosures()
+                ctx.withheld = []
                 access.scope.disclose((row,))
                 yield row
 

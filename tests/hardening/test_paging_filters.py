@@ -342,6 +342,34 @@ def test_a_section_filter_on_her_own_section_lists_its_students(served: ServedHu
         assert sorted(listed) == sorted(roster_ids), section
 
 
+SECTION_SCORES = """query($id: ID!, $section: ID) { section(id: $id) { students(first: 500) { edges { node {
+  all: scores(first: 500) { edges { node { id assignment { section { id } } } } }
+  only: scores(first: 500, sectionId: $section) { edges { node { id } } } } } } } }"""
+
+
+def test_a_score_section_filter_keeps_exactly_the_scores_of_that_section(
+    served: ServedHub, roster: Roster
+) -> None:
+    # The section a score is in is its assignment's (Score.assignment reads both
+    # links): before, the filter compared a link no field read, and matched nothing.
+    teacher = served.personas["teacher"]
+    kept = 0
+    for section in sorted(_taught_sections(roster, teacher))[:2]:
+        body = _json(
+            served, teacher, SECTION_SCORES, {"id": section_id(section), "section": section_id(section)}
+        )
+        for edge in body["data"]["section"]["students"]["edges"]:
+            node = edge["node"]
+            expected = [
+                score["node"]["id"]
+                for score in node["all"]["edges"]
+                if (score["node"]["assignment"] or {}).get("section", {}).get("id") == section_id(section)
+            ]
+            assert [score["node"]["id"] for score in node["only"]["edges"]] == expected
+            kept += len(expected)
+    assert kept, "the teacher's sections have scores"
+
+
 @pytest.fixture(scope="module")
 def narrow_policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The default policy, except that teachers never read grade levels, and read
