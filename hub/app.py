@@ -30,7 +30,8 @@ from hub.logsafe import safe_exception
 from hub.mirror.progress import show_first_syncs
 from hub.mirror.wiring import first_syncs_attempted, follow_policy, mirror_rows
 from hub.operation_choice import NO_OPERATION, NOT_FOUND, ambiguous_operation
-from hub.realtime.socket import SubscriptionSocket
+from hub.realtime.socket import SubscriptionSocket, token_expiry
+from hub.realtime.sse import accepts_event_stream, event_stream
 from hub.runtime import Hub
 from hub.schema import HubSchema, build_schema
 from hub.schema.context import HubContext
@@ -234,6 +235,9 @@ def create_app(
         max_depth=server.max_depth, max_aliases=server.max_aliases, max_tokens=server.max_tokens
     )
 
+    # One set of per-caller subscription limits for WebSocket and SSE alike.
+    subscriptions = SubscriptionSocket(hub, schema)
+
     async def graphql_get(request: Request) -> Response:
         if not server.graphiql:
             return JSONResponse(
@@ -276,6 +280,17 @@ def create_app(
         context = HubContext(
             hub=hub, principal=principal, caller=person, relationships=hub.relationships(principal, person)
         )
+        if accepts_event_stream(request.headers.get("accept", "")):
+            # A subscription over Server-Sent Events (docs/api.md).
+            token = request.headers.get("authorization", "").partition(" ")[2].strip()
+            return event_stream(
+                schema,
+                context,
+                subscriptions.limits,
+                (query, variables, operation),
+                expires=token_expiry(token),
+                format_error=_format_error,
+            )
         try:
             result = await schema.execute(
                 query, variable_values=variables, context_value=context, operation_name=operation
@@ -356,7 +371,7 @@ def create_app(
         relay = hub.mirrors.relay if hub.mirrors is not None else None
         if relay is not None and hub.mirrors is not None:
             # Before the sources open: the first sync's writes reach the other processes too.
-            await relay.start(hub.mirrors.take_up, hub.mirrors.catch_up)
+            await relay.start(hub.mirrors.follow, hub.mirrors.follow_all)
         if not hub.ready:  # the demo opens its sources before serving
             if not await hub.registry.open():
                 log.warning("some sources failed to open; serving the others")
@@ -423,7 +438,7 @@ def create_app(
         # One route for both methods, so a PUT is told "Allow: GET, HEAD, POST".
         Route("/graphql", _guarded(graphql, "/graphql"), methods=["GET", "POST"]),
         # Subscriptions: graphql-transport-ws on the same path (docs/api.md).
-        WebSocketRoute("/graphql", SubscriptionSocket(hub, schema)),
+        WebSocketRoute("/graphql", subscriptions),
         Route("/healthz", healthz, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]

@@ -575,8 +575,10 @@ class AuditLog:
                     except TimeoutError:
                         _fail(group, TimeoutError())
         except BaseException:
-            # Stopped (the loop is closing): nobody waits for a writer that is gone.
-            _fail(self._queue, AuditUnavailable("the audit writer stopped"))
+            # Stopped (the loop is closing): nobody waits for a writer that is gone, and
+            # what they were refused is never written later by another.
+            queued, self._queue = self._queue, []
+            _fail(queued, AuditUnavailable("the audit writer stopped"))
             raise
 
     async def _write_group(self, group: list[_Pending]) -> None:

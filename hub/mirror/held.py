@@ -132,14 +132,23 @@ class HeldCopies:
             if (source, entity) not in self._copies:
                 await self._load_now(source, entity)
 
-    async def follow(self, source: str, versions: Mapping[Entity, int]) -> None:
-        """Reload the copies of ``source`` whose version the store has moved past."""
+    async def follow(
+        self, source: str, versions: Mapping[Entity, int]
+    ) -> list[tuple[Entity, list[Record], list[str]]]:
+        """Reload the copies of ``source`` whose version the store has moved past.
+        Returns, per entity reloaded, the rows it changed (added or different) and
+        the ids of those it deleted (another process's writes, as the store has them)."""
+        moved = []
         for entity, copy in self.held(source).items():
             stored = versions.get(entity, copy.version)
             if stored != copy.version:
                 # The store's version is the truth (a restored backup may be older).
                 self._latest[(source, entity)] = stored
                 await self._load_now(source, entity)
+                after = self._copies.get((source, entity))
+                if after is not None and after is not copy:
+                    moved.append((entity, after.changed_from(copy), after.gone_from(copy)))
+        return moved
 
     async def _current(self, source: str, entity: Entity, versions: Versions) -> HeldEntity | None:
         """The copy to update in place, when it is at the version the write began

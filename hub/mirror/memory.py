@@ -112,6 +112,11 @@ class HeldEntity:
         before = older._records
         return [record for vendor_id, record in self._records.items() if before.get(vendor_id) != record]
 
+    def gone_from(self, older: HeldEntity) -> list[str]:
+        """The ids ``older`` held that are not held here (deleted since)."""
+        now = self._records
+        return [vendor_id for vendor_id in older._records if vendor_id not in now]
+
     @property
     def indexed(self) -> int:
         """How many attributes have an index."""

@@ -10,6 +10,7 @@ on SQLite (aiosqlite) and PostgreSQL (asyncpg).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -27,7 +28,6 @@ from hub.mirror.memory import HeldEntity
 from hub.mirror.query import fetch_rows
 from hub.mirror.tables import MIRROR_LINK, MIRROR_STATE, entity_table, is_linked
 from hub.model import RECORD_TYPES, Entity, Record, data_fields
-from hub.realtime.relay import Write
 from hub.sdk import FetchRequest, FetchResult
 from hub.store import write_transaction
 
@@ -105,12 +105,13 @@ class MirrorStore:
         *,
         in_memory: bool = True,
         on_change: Callable[[str, Entity, Sequence[Record], Sequence[str]], None] | None = None,
-        on_commit: Callable[[Write], None] | None = None,
+        on_commit: Callable[[str], None] | None = None,
     ) -> None:
         self.engine = engine
         self.on_change = on_change
         self.on_commit = on_commit
-        """Told each committed write (ids and versions: for the hub's other processes)."""
+        """Told the source of each committed write (the hub's other processes then follow it)."""
+        self._following: asyncio.Lock | None = None
         """Told, after each committed write, which rows of which entity it added or
         changed, as written (a full read's are known when the copy is in memory),
         and the ids of those it deleted."""
@@ -155,7 +156,7 @@ class MirrorStore:
                 conn, source, entity, last_full_sync=at, rows=len(unique), last_error=None
             )
         await self._measure(table.name, len(unique))
-        self._committed(Write("replaced", source, entity, versions, tuple(gone)))
+        self._committed(source)
         changed = await self.held.replaced(source, entity, versions) if self.held is not None else []
         self._changed(source, entity, changed, gone)
         return WriteCounts(written=len(unique), deleted=len(gone))
@@ -200,7 +201,7 @@ class MirrorStore:
             count = await self._count(conn, source, entity)
             await self._write_state(conn, source, entity, last_delta_sync=at, rows=count, last_error=None)
         ids = tuple(record.vendor_id for record in unique)
-        self._committed(Write("written", source, entity, versions, ids))
+        self._committed(source)
         if self.held is not None:
             await self.held.written(source, entity, versions, ids)
         self._changed(source, entity, unique)
@@ -217,7 +218,7 @@ class MirrorStore:
                 versions = await self._bump(conn, source, entity)
                 await self._write_state(conn, source, entity, rows=await self._count(conn, source, entity))
         if deleted:
-            self._committed(Write("dropped", source, entity, versions, tuple(ids)))
+            self._committed(source)
         if deleted and self.held is not None:
             await self.held.dropped(source, entity, versions, ids)
         if deleted:
@@ -243,29 +244,10 @@ class MirrorStore:
                 )
             )
             versions = await self._bump(conn, source, entity)
-        self._committed(Write("erased", source, entity, versions))
+        self._committed(source)
         if self.held is not None:
             # Reloaded at once: no withdrawn attribute stays in memory either.
             await self.held.replaced(source, entity, versions)
-
-    async def take_up(self, write: Write) -> None:
-        """Another process committed ``write``: bring this process's copy up to
-        date from the tables (as after a write of its own), then tell this
-        process's subscribers which rows changed."""
-        source, entity, versions, ids = write.source, write.entity, write.versions, write.ids
-        if write.kind == "written":
-            rows = await self._read_rows(source, entity, ids)
-            if self.held is not None:
-                await self.held.written(source, entity, versions, ids, rows)
-            self._changed(source, entity, [record for _, record in rows])
-        elif write.kind == "dropped":
-            if self.held is not None:
-                await self.held.dropped(source, entity, versions, ids)
-            self._changed(source, entity, (), ids)
-        elif self.held is not None:
-            changed = await self.held.replaced(source, entity, versions)
-            if write.kind == "replaced":
-                self._changed(source, entity, changed, ids)
 
     # -- reads --
 
@@ -278,10 +260,21 @@ class MirrorStore:
         async with self.engine.connect() as conn:
             return await fetch_rows(conn, source, request)
 
-    async def follow(self, source: str, states: Mapping[Entity, EntityState]) -> None:
-        """Another process may have written: reload the copies ``states`` shows changed."""
-        if self.held is not None:
-            await self.held.follow(source, {entity: state.version for entity, state in states.items()})
+    async def follow(self, source: str, states: Mapping[Entity, EntityState] | None = None) -> None:
+        """Another process may have written: reload the copies ``states`` (the
+        store's now, when not given) shows changed, and tell :attr:`on_change`
+        which rows those writes changed or deleted. One follow at a time, so a
+        change is told once, whoever asked (the sync's tick, the relay)."""
+        if self.held is None:
+            return
+        if self._following is None:
+            self._following = asyncio.Lock()
+        async with self._following:
+            if states is None:
+                states = await self.state(source)
+            versions = {entity: state.version for entity, state in states.items()}
+            for entity, changed, gone in await self.held.follow(source, versions):
+                self._changed(source, entity, changed, gone)
 
     async def state(self, source: str) -> dict[Entity, EntityState]:
         """The sync state of every entity of ``source`` held in the store."""
@@ -329,12 +322,12 @@ class MirrorStore:
 
     # -- helpers --
 
-    def _committed(self, write: Write) -> None:
+    def _committed(self, source: str) -> None:
         if self.on_commit is not None:
             try:
-                self.on_commit(write)
-            except Exception as exc:  # the other processes catch up from the versions
-                log.warning("mirror: write of %s not relayed (%s)", write.entity.value, type(exc).__name__)
+                self.on_commit(source)
+            except Exception as exc:  # the other processes follow the versions at their tick
+                log.warning("mirror: a write not relayed (%s)", type(exc).__name__)
 
     def _changed(
         self, source: str, entity: Entity, records: Sequence[Record], deleted: Sequence[str] = ()

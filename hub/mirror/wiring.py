@@ -15,7 +15,7 @@ from hub.mirror.tables import is_linked
 from hub.model import Entity, Record, data_fields
 from hub.policy import PolicyEngine
 from hub.realtime import Change, ChangeBus
-from hub.realtime.relay import ChangeRelay, Write
+from hub.realtime.relay import ChangeRelay
 from hub.sdk import Adapter
 from hub.store import create_engine
 
@@ -46,16 +46,16 @@ class MirrorWiring:
     stores: dict[str, MirrorStore] = field(default_factory=dict)
     """Each open mirrored source's store, by source name (for writes relayed in)."""
 
-    async def take_up(self, write: Write) -> None:
-        """Another process's write: the store of its source takes it up (none open: ignored)."""
-        store = self.stores.get(write.source)
+    async def follow(self, source: str) -> None:
+        """Another process wrote ``source``: its store follows the versions now (none open: ignored)."""
+        store = self.stores.get(source)
         if store is not None:
-            await store.take_up(write)
+            await store.follow(source)
 
-    async def catch_up(self) -> None:
-        """Relayed writes may have been missed: each copy is checked against the store's versions."""
+    async def follow_all(self) -> None:
+        """Announcements may have been missed: every open store follows the versions."""
         for name, store in tuple(self.stores.items()):
-            await store.follow(name, await store.state(name))
+            await store.follow(name)
 
     def fields_for(self, entity: Entity) -> frozenset[str]:
         """The attributes of ``entity`` a mirror keeps under the policy in force."""

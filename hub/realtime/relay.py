@@ -1,13 +1,18 @@
 """Mirror writes announced to the hub's other processes (PostgreSQL LISTEN/NOTIFY or Redis pub/sub).
 
-Several hub processes share one store; one of them syncs each source. Its
-writes reach the others' subscribers through a relay: after each commit the
-writer sends what it wrote (a :class:`Write`: ids and versions, never values),
-and every other process first brings its in-memory copy up to date from the
-store (the rows read back, as after its own writes), then publishes the change
-to its own subscribers. A relay that loses its connection reconnects and has
-every copy checked against the store's versions (the changes sent meanwhile
-are caught up, their events are not replayed).
+Several hub processes share one store; one of them syncs each source, the
+others follow the store's versions (at each tick of their syncs). A relay
+makes them follow at once: after each commit the writer announces *which
+source* it wrote, nothing else, and every other process follows that source
+now: its in-memory copies are read again where the store's version moved, and
+its subscribers are told the rows that changed, as the store has them.
+
+A message is only a hint to look at the store, never trusted for what it
+says was written: a forged one (anyone who may NOTIFY on the database, or
+publish on the Redis) can at most make a process look at the store again,
+and announcements of one source are merged while a look is under way. A
+relay that loses its connection reconnects, then follows every source; what
+was announced meanwhile is also caught up by the sync's tick.
 
 One process needs no relay: its writes reach its subscribers directly.
 """
@@ -20,96 +25,65 @@ import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from hub.model import Entity
-
-__all__ = ["CHANNEL", "ChangeRelay", "PostgresRelay", "RedisRelay", "Write", "WriteKind", "relay_for"]
+__all__ = ["CHANNEL", "ChangeRelay", "PostgresRelay", "RedisRelay", "relay_for"]
 
 log = logging.getLogger("homeroom.realtime")
 
 CHANNEL = "homeroom_mirror_writes"
 """The NOTIFY channel (PostgreSQL) or pub/sub channel (Redis)."""
 
-WriteKind = Literal["written", "dropped", "replaced", "erased"]
+MAX_MESSAGE = 1000
+"""Characters of a message taken at all (one names a source, far shorter)."""
 
-PIECE = 3000
-"""Characters of a write's JSON per message: PostgreSQL refuses a NOTIFY payload
-of 8000 bytes or more, and the envelope's escaping may double a piece."""
+MAX_PENDING = 256
+"""Sources waiting to be followed at once; announcements past it are dropped
+(the sync's tick follows every source anyway)."""
 
 RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0)
 """Waits between attempts to reconnect (the last repeats)."""
 
+IDLE_CHECK_SECONDS = 5.0
+"""How often a connection with nothing to send is checked."""
 
-@dataclass(frozen=True, slots=True)
-class Write:
-    """One committed write of a mirror: which rows of which entity, and the entity's
-    version before and after it. ``kind``: rows ``written`` (added or changed;
-    ``ids``), ``dropped`` (deleted; ``ids``), the entity ``replaced`` whole (a full
-    read; ``ids``: the rows it deleted) or ``erased`` (attributes forgotten after a
-    policy change)."""
-
-    kind: WriteKind
-    source: str
-    entity: Entity
-    versions: tuple[int, int]
-    ids: tuple[str, ...] = ()
-
-    def to_json(self) -> str:
-        """The write as compact ASCII JSON."""
-        return json.dumps(
-            [self.kind, self.source, self.entity.value, list(self.versions), list(self.ids)],
-            ensure_ascii=True,
-            separators=(",", ":"),
-        )
-
-    @classmethod
-    def from_json(cls, text: str) -> Write:
-        """The write :meth:`to_json` gave; ``ValueError`` (or ``KeyError``/``TypeError``) if it is not one."""
-        kind, source, entity, versions, ids = json.loads(text)
-        if kind not in ("written", "dropped", "replaced", "erased"):
-            raise ValueError("unknown write kind")
-        before, after = (int(v) for v in versions)
-        return cls(kind, str(source), Entity(entity), (before, after), tuple(str(i) for i in ids))
-
-
-Receive = Callable[[Write], Awaitable[None]]
-Resume = Callable[[], Awaitable[None]]
+Follow = Callable[[str], Awaitable[None]]
+FollowAll = Callable[[], Awaitable[None]]
 
 
 class ChangeRelay:
-    """The transport-independent half: pieces out, pieces back together, in order.
+    """The transport-independent half: what to announce, what was announced.
 
-    ``receive`` is called with each other process's write, one at a time in the
-    order they arrive; ``resume`` after a reconnection (writes may have been
-    missed: every copy is checked against the store)."""
+    ``follow(source)`` is called for each source another process announced,
+    one at a time; ``follow_all()`` after a reconnection."""
 
     def __init__(self) -> None:
         self.origin = secrets.token_hex(8)
-        self._outbox: asyncio.Queue[Write] = asyncio.Queue()
-        self._inbox: asyncio.Queue[Write] = asyncio.Queue()
-        self._partial: dict[tuple[str, str], list[str | None]] = {}
+        self._outgoing: set[str] = set()
+        self._incoming: set[str] = set()
+        self._to_send = asyncio.Event()
+        self._to_follow = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._receive: Receive | None = None
-        self._resume: Resume | None = None
-        self._sequence = 0
+        self._follow: Follow | None = None
+        self._follow_all: FollowAll | None = None
         self.connected = asyncio.Event()
 
     # -- the hub's side --
 
-    async def start(self, receive: Receive, resume: Resume) -> None:
+    async def start(self, follow: Follow, follow_all: FollowAll) -> None:
         """Connect and listen (in the background, reconnecting as needed)."""
-        self._receive, self._resume = receive, resume
+        self._follow, self._follow_all = follow, follow_all
         self._tasks = [
             asyncio.create_task(self._keep_connected()),
             asyncio.create_task(self._take_in()),
         ]
 
-    def send(self, write: Write) -> None:
-        """Announce ``write`` to the other processes (never waits; called after its commit)."""
+    def send(self, source: str) -> None:
+        """Announce a committed write of ``source`` (never waits; merged with
+        announcements of it not sent yet)."""
         if self._tasks:
-            self._outbox.put_nowait(write)
+            self._outgoing.add(source)
+            self._to_send.set()
 
     async def aclose(self) -> None:
         """Stop listening and sending, and close the connection."""
@@ -121,57 +95,43 @@ class ChangeRelay:
         self._tasks = []
         await self._disconnect()
 
-    # -- pieces --
+    # -- messages --
 
-    def pieces(self, write: Write) -> list[str]:
-        """``write`` as the messages that carry it (each well under 8000 bytes)."""
-        text = write.to_json()
-        self._sequence += 1
-        number = str(self._sequence)
-        parts = [text[i : i + PIECE] for i in range(0, len(text), PIECE)] or [""]
-        return [
-            json.dumps({"o": self.origin, "w": number, "i": i, "n": len(parts), "d": part}, ensure_ascii=True)
-            for i, part in enumerate(parts)
-        ]
+    def message(self, source: str) -> str:
+        """The announcement of ``source``."""
+        return json.dumps({"o": self.origin, "s": source}, ensure_ascii=True)
 
     def take(self, message: str | bytes) -> None:
-        """One message arrived: a whole write, once its last piece is here, goes to ``receive``."""
+        """One message arrived: another process's source is followed soon.
+        Anything else (our own, malformed, too long) is ignored, and never logged."""
         try:
+            if len(message) > MAX_MESSAGE:
+                return
             envelope = json.loads(message)
-            origin, number = str(envelope["o"]), str(envelope["w"])
-            index, count, part = int(envelope["i"]), int(envelope["n"]), str(envelope["d"])
-        except (ValueError, KeyError, TypeError):
-            log.warning("relay: a message that is not a mirror write was ignored")
+            origin, source = envelope["o"], envelope["s"]
+            if not isinstance(origin, str) or not isinstance(source, str):
+                return
+        except Exception:  # whatever it is, it is not an announcement
             return
-        if origin == self.origin or not 0 <= index < count <= 10_000:
-            return  # our own write (its subscribers were told directly), or nonsense
-        key = (origin, number)
-        parts = self._partial.setdefault(key, [None] * count)
-        if len(parts) != count:
-            self._partial.pop(key, None)
+        if origin == self.origin or (source not in self._incoming and len(self._incoming) >= MAX_PENDING):
             return
-        parts[index] = part
-        if any(p is None for p in parts):
-            return
-        del self._partial[key]
-        try:
-            write = Write.from_json("".join(p or "" for p in parts))
-        except (ValueError, KeyError, TypeError):
-            log.warning("relay: a mirror write that could not be read was ignored")
-            return
-        self._inbox.put_nowait(write)
+        self._incoming.add(source)
+        self._to_follow.set()
 
     async def _take_in(self) -> None:
         while True:
-            write = await self._inbox.get()
-            if self._receive is None:
-                continue
-            try:
-                await self._receive(write)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # one write's trouble never stops the relay
-                log.warning("relay: a write of %s not taken up (%s)", write.entity.value, type(exc).__name__)
+            await self._to_follow.wait()
+            self._to_follow.clear()
+            sources, self._incoming = self._incoming, set()
+            for source in sorted(sources):
+                if self._follow is None:
+                    continue
+                try:
+                    await self._follow(source)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # one source's trouble never stops the relay
+                    log.warning("relay: a source not followed (%s)", type(exc).__name__)
 
     # -- the connection --
 
@@ -190,11 +150,14 @@ class ChangeRelay:
                 await asyncio.sleep(wait)
                 continue
             attempt = 0
-            self._partial.clear()
             self.connected.set()
-            if not first and self._resume is not None:
-                with contextlib.suppress(Exception):
-                    await self._resume()
+            if not first and self._follow_all is not None:
+                try:
+                    await self._follow_all()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # the sync's tick follows the store too
+                    log.warning("relay: catching up after a reconnection failed (%s)", type(exc).__name__)
             first = False
             try:
                 await self._pump()
@@ -206,15 +169,20 @@ class ChangeRelay:
             await self._disconnect()
 
     async def _pump(self) -> None:
-        """Send the outbox while the connection lives; raises when it is lost."""
+        """Send what is announced while the connection lives; raises when it is lost."""
         while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._to_send.wait(), timeout=IDLE_CHECK_SECONDS)
+            await self._check()
+            self._to_send.clear()
+            sources, self._outgoing = self._outgoing, set()
             try:
-                write = await asyncio.wait_for(self._outbox.get(), timeout=5.0)
-            except TimeoutError:
-                await self._check()
-                continue
-            # Lost with the connection: the others catch it up from the store's versions.
-            await self._publish(self.pieces(write))
+                await self._publish([self.message(source) for source in sorted(sources)])
+            except BaseException:
+                # Not sent: announced again once connected (merged with what comes meanwhile).
+                self._outgoing |= sources
+                self._to_send.set()
+                raise
 
     async def _connect(self) -> None:
         raise NotImplementedError
@@ -226,7 +194,7 @@ class ChangeRelay:
         raise NotImplementedError
 
     async def _check(self) -> None:
-        """Raise when the connection is gone (checked while nothing is sent)."""
+        """Raise when the connection (or its listening) is gone."""
         raise NotImplementedError
 
 
@@ -259,17 +227,13 @@ class PostgresRelay(ChangeRelay):
                 await conn.close(timeout=2)
 
     async def _publish(self, messages: list[str]) -> None:
-        conn = self._conn
-        # One transaction: the pieces of a write are delivered together, in order.
-        async with conn.transaction():
-            for message in messages:
-                await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, message)
+        for message in messages:
+            await self._conn.execute("SELECT pg_notify($1, $2)", CHANNEL, message)
 
     async def _check(self) -> None:
         conn = self._conn
         if conn is None or conn.is_closed():
             raise ConnectionError("the relay's connection closed")
-        await conn.execute("SELECT 1")
 
 
 class RedisRelay(ChangeRelay):
@@ -294,11 +258,13 @@ class RedisRelay(ChangeRelay):
             raise
         self._client, self._pubsub = client, pubsub
         self._reader = asyncio.create_task(self._read(pubsub))
+        # A dead reader wakes the pump at once, rather than at its next idle check.
+        self._reader.add_done_callback(lambda _: self._to_send.set())
 
     async def _read(self, pubsub: Any) -> None:
         async for message in pubsub.listen():
             if message.get("type") == "message":
-                self.take(message["data"])
+                self.take(message.get("data") or "")
 
     async def _disconnect(self) -> None:
         reader, self._reader = self._reader, None
@@ -315,16 +281,13 @@ class RedisRelay(ChangeRelay):
                 await client.aclose()
 
     async def _publish(self, messages: list[str]) -> None:
-        async with self._client.pipeline(transaction=True) as pipe:
-            for message in messages:
-                pipe.publish(CHANNEL, message)
-            await pipe.execute()
+        for message in messages:
+            await self._client.publish(CHANNEL, message)
 
     async def _check(self) -> None:
         reader = self._reader
         if reader is None or reader.done():
             raise ConnectionError("the relay's subscription ended")
-        await self._client.ping()
 
 
 def relay_for(relay: str, store_url: str, redis_url: str | None) -> ChangeRelay | None:

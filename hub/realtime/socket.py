@@ -12,17 +12,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import time
 from typing import Any, cast
 
 import jwt
-from graphql import GraphQLError
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.utils.aio import aclosing
 
 from hub.auth import IdentityProviderUnavailable, Principal, TokenRejected, authenticate
+from hub.realtime.limits import (
+    MAX_SUBSCRIPTIONS_PER_CALLER,
+    STARTS_BURST,
+    STARTS_PER_SECOND,
+    SubscriptionLimits,
+)
 from hub.runtime import Hub
 from hub.schema import HubSchema
 from hub.schema.context import HubContext
@@ -33,16 +37,10 @@ __all__ = [
     "STARTS_BURST",
     "STARTS_PER_SECOND",
     "SubscriptionSocket",
+    "token_expiry",
 ]
 
 MAX_SUBSCRIPTIONS_PER_SOCKET = 20
-MAX_SUBSCRIPTIONS_PER_CALLER = 40
-"""Open operations of one caller (token subject) over all its sockets in this process."""
-STARTS_PER_SECOND = 5.0
-STARTS_BURST = MAX_SUBSCRIPTIONS_PER_CALLER
-"""Subscriptions one caller may start: as many as it may hold at once, then
-``STARTS_PER_SECOND`` (each start plans a document and works out relations;
-a client that keeps closing and reopening is slowed, never one that opens its set)."""
 UNAUTHORIZED = 4401
 
 
@@ -84,30 +82,14 @@ class _Handler(BaseGraphQLTransportWSHandler[Any, Any]):
         connection: _Connection = self.context
         assert connection.principal is not None  # operations start only after connection_ack
         subject = connection.principal.subject
-        view = cast("SubscriptionSocket", self.view)
-        open_now = view.open_by_subject
-        refusal = None
-        if open_now.get(subject, 0) >= MAX_SUBSCRIPTIONS_PER_CALLER:
-            refusal = GraphQLError(
-                f"at most {MAX_SUBSCRIPTIONS_PER_CALLER} open subscriptions per caller",
-                extensions={"code": "TOO_MANY_SUBSCRIPTIONS"},
-            )
-        elif not view.starts.take(subject):
-            refusal = GraphQLError(
-                f"at most {STARTS_PER_SECOND:g} subscriptions started per second per caller; try again shortly",
-                extensions={"code": "RATE_LIMITED"},
-            )
+        limits = cast("SubscriptionSocket", self.view).limits
+        refusal = limits.refusal(subject)
         if refusal is not None:
             await operation.send_initial_errors([refusal])
             self.operations.pop(operation.id, None)
             return
-        open_now[subject] = open_now.get(subject, 0) + 1
-        try:
+        with limits.holding(subject):
             await self._run(operation, connection)
-        finally:
-            open_now[subject] -= 1
-            if not open_now[subject]:
-                del open_now[subject]
 
     async def _run(self, operation: Any, connection: _Connection) -> None:
         try:
@@ -145,7 +127,7 @@ class SubscriptionSocket(GraphQL[Any, Any]):
 
     graphql_transport_ws_handler_class = _Handler
 
-    def __init__(self, hub: Hub, schema: HubSchema) -> None:
+    def __init__(self, hub: Hub, schema: HubSchema, limits: SubscriptionLimits | None = None) -> None:
         super().__init__(
             schema,
             graphql_ide=None,
@@ -154,8 +136,7 @@ class SubscriptionSocket(GraphQL[Any, Any]):
             max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_SOCKET,
         )
         self.hub = hub
-        self.open_by_subject: dict[str, int] = {}
-        self.starts = _StartRate(STARTS_PER_SECOND, STARTS_BURST)
+        self.limits = limits or SubscriptionLimits()
 
     async def get_context(self, request: Any, response: Any) -> Any:
         return _Connection(self.hub, response)
@@ -175,7 +156,7 @@ class SubscriptionSocket(GraphQL[Any, Any]):
         except (TokenRejected, IdentityProviderUnavailable):
             self._note_refusal(connection)
             raise _Refused from None
-        expires = _expiry(token.strip())
+        expires = token_expiry(token.strip())
         if expires is not None:
             loop = asyncio.get_running_loop()
             delay = max(expires - dt.datetime.now(dt.UTC).timestamp(), 0.0)
@@ -190,29 +171,7 @@ class SubscriptionSocket(GraphQL[Any, Any]):
             audit.rejected_tokens.note(f"ip:{client.host}" if client else None)
 
 
-class _StartRate:
-    """A token bucket per caller (subject): ``burst`` starts, refilled at ``rate`` a second.
-    Buckets full again are forgotten, so the table holds only callers starting now."""
-
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate, self.burst = rate, burst
-        self._buckets: dict[str, tuple[float, float]] = {}
-
-    def take(self, subject: str) -> bool:
-        now = time.monotonic()
-        if len(self._buckets) > 10_000:
-            full = self.burst / self.rate
-            self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < full}
-        tokens, since = self._buckets.get(subject, (float(self.burst), now))
-        tokens = min(float(self.burst), tokens + (now - since) * self.rate)
-        if tokens < 1.0:
-            self._buckets[subject] = (tokens, now)
-            return False
-        self._buckets[subject] = (tokens - 1.0, now)
-        return True
-
-
-def _expiry(token: str) -> float | None:
+def token_expiry(token: str) -> float | None:
     """The ``exp`` of an accepted token (its signature was checked by ``authenticate``)."""
     try:
         claims = jwt.decode(token, options={"verify_signature": False})

@@ -288,33 +288,35 @@ async def test_a_caller_starting_subscriptions_too_fast_is_slowed_with_a_clear_e
 ) -> None:
     from hub.realtime.socket import MAX_SUBSCRIPTIONS_PER_SOCKET, STARTS_BURST
 
-    async with live_hub(folder, f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}") as live:
-        async with live.socket(live.token("teacher")) as ws:
-            await _ack(ws)
-            started = 0
-            while started < STARTS_BURST:  # opened and closed again: the whole burst spent
-                batch = [str(started + n) for n in range(MAX_SUBSCRIPTIONS_PER_SOCKET)]
-                for operation in batch:
-                    await _subscribe(ws, "subscription { scoreChanged { id } }", operation)
-                async with asyncio.timeout(10):
-                    while live.hub.changes.subscribers() < len(batch):
-                        await asyncio.sleep(0.02)
-                for operation in batch:
-                    await ws.send(json.dumps({"id": operation, "type": "complete"}))
-                async with asyncio.timeout(10):
-                    while live.hub.changes.subscribers():
-                        await asyncio.sleep(0.02)
-                started += len(batch)
-            await _subscribe(ws, "subscription { scoreChanged { id } }", "fast")
-            refused = await _message(ws)
-            assert refused["type"] == "error" and refused["id"] == "fast", refused
-            assert refused["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
-            assert live.hub.changes.subscribers() == 0
-            await asyncio.sleep(0.5)  # the bucket refills: starting again works
-            await _subscribe(ws, "subscription { scoreChanged { id } }", "later")
+    async with (
+        live_hub(folder, f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}") as live,
+        live.socket(live.token("teacher")) as ws,
+    ):
+        await _ack(ws)
+        started = 0
+        while started < STARTS_BURST:  # opened and closed again: the whole burst spent
+            batch = [str(started + n) for n in range(MAX_SUBSCRIPTIONS_PER_SOCKET)]
+            for operation in batch:
+                await _subscribe(ws, "subscription { scoreChanged { id } }", operation)
             async with asyncio.timeout(10):
-                while live.hub.changes.subscribers() < 1:
+                while live.hub.changes.subscribers() < len(batch):
                     await asyncio.sleep(0.02)
+            for operation in batch:
+                await ws.send(json.dumps({"id": operation, "type": "complete"}))
+            async with asyncio.timeout(10):
+                while live.hub.changes.subscribers():
+                    await asyncio.sleep(0.02)
+            started += len(batch)
+        await _subscribe(ws, "subscription { scoreChanged { id } }", "fast")
+        refused = await _message(ws)
+        assert refused["type"] == "error" and refused["id"] == "fast", refused
+        assert refused["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
+        assert live.hub.changes.subscribers() == 0
+        await asyncio.sleep(0.5)  # the bucket refills: starting again works
+        await _subscribe(ws, "subscription { scoreChanged { id } }", "later")
+        async with asyncio.timeout(10):
+            while live.hub.changes.subscribers() < 1:
+                await asyncio.sleep(0.02)
 
 
 SECTION_SCORES = """query { viewer { sections { edges { node { id
