@@ -18,6 +18,7 @@ import contextlib
 import datetime as dt
 import json
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import GraphQLError
@@ -41,6 +42,20 @@ def accepts_event_stream(accept: str) -> bool:
     return any(part.split(";", 1)[0].strip().lower() == "text/event-stream" for part in accept.split(","))
 
 
+@dataclass(frozen=True)
+class _Asked:
+    """One subscription asked over SSE: the document, for whom, under which limits."""
+
+    schema: HubSchema
+    context: HubContext
+    limits: SubscriptionLimits
+    query: str
+    variables: dict[str, Any] | None
+    operation: str | None
+    expires: float | None
+    format_error: FormatError
+
+
 def event_stream(
     schema: HubSchema,
     context: HubContext,
@@ -51,8 +66,9 @@ def event_stream(
     format_error: FormatError,
 ) -> StreamingResponse:
     """The response streaming ``asked`` (query, variables, operation name) as SSE."""
+    query, variables, operation = asked
     return StreamingResponse(
-        _events(schema, context, limits, asked, expires, format_error),
+        _events(_Asked(schema, context, limits, query, variables, operation, expires, format_error)),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
@@ -70,27 +86,20 @@ def _body(result: Any, format_error: FormatError) -> dict[str, Any]:
     return body
 
 
-async def _events(
-    schema: HubSchema,
-    context: HubContext,
-    limits: SubscriptionLimits,
-    asked: tuple[str, dict[str, Any] | None, str | None],
-    expires: float | None,
-    format_error: FormatError,
-) -> AsyncIterator[str]:
-    subject = context.principal.subject
+async def _events(asked: _Asked) -> AsyncIterator[str]:
+    format_error, limits, expires = asked.format_error, asked.limits, asked.expires
+    subject = asked.context.principal.subject
     refusal = limits.refusal(subject)
     if refusal is not None:
         yield _event("next", {"data": None, "errors": [format_error(refusal)]})
         yield _event("complete", None)
         return
-    query, variables, operation = asked
     with limits.holding(subject):
-        results = await schema.stream(
-            query,
-            variable_values=variables,
-            context_value=context,
-            operation_name=operation,
+        results = await asked.schema.stream(
+            asked.query,
+            variable_values=asked.variables,
+            context_value=asked.context,
+            operation_name=asked.operation,
             allowed_operation_types=(OperationType.SUBSCRIPTION,),
         )
         # One result at a time: the subscription waits while the client reads (a

@@ -108,14 +108,7 @@ async def test_the_stream_ends_when_the_token_expires(folder: Path, tmp_path: Pa
         live_hub(folder, f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}") as live,
         httpx.AsyncClient(timeout=20) as client,
     ):
-        teacher = live.personas["teacher"]
-        token = live.signer.issue(
-            subject="demo:teacher",
-            roles=list(teacher.roles),
-            person_id=teacher.person_id,
-            sourced_id=teacher.sourced_id,
-            ttl_seconds=2,
-        )
+        token = live.short_token("teacher", 2)
         headers = {**STREAM, "Authorization": f"Bearer {token}"}
         body = {"query": "subscription { scoreChanged { id } }"}
         async with client.stream("POST", _http(live), json=body, headers=headers) as response:

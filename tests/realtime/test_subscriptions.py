@@ -65,6 +65,17 @@ class LiveHub:
     def token(self, persona: str) -> str:
         return self.personas[persona].token(self.signer)
 
+    def short_token(self, persona: str, seconds: int) -> str:
+        """A token of ``persona`` that expires in ``seconds``."""
+        who = self.personas[persona]
+        return self.signer.issue(
+            subject=f"demo:{persona}",
+            roles=list(who.roles),
+            person_id=who.person_id,
+            sourced_id=who.sourced_id,
+            ttl_seconds=seconds,
+        )
+
     @asynccontextmanager
     async def socket(self, token: str | None) -> AsyncIterator[ClientConnection]:
         async with connect(self.url, subprotocols=[PROTOCOL]) as ws:  # type: ignore[list-item]
@@ -235,14 +246,7 @@ async def test_a_guardian_gets_only_their_childs_scores_and_a_closed_socket_free
 
 async def test_the_socket_closes_when_the_token_expires(folder: Path, tmp_path: Path) -> None:
     async with live_hub(folder, f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}") as live:
-        teacher = live.personas["teacher"]
-        token = live.signer.issue(
-            subject="demo:teacher",
-            roles=list(teacher.roles),
-            person_id=teacher.person_id,
-            sourced_id=teacher.sourced_id,
-            ttl_seconds=2,
-        )
+        token = live.short_token("teacher", 2)
         async with live.socket(token) as ws:
             await _ack(ws)
             await _subscribe(ws, "subscription { scoreChanged { id } }")
