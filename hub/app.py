@@ -13,6 +13,7 @@ from typing import Any
 from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -20,12 +21,14 @@ from starlette.staticfiles import StaticFiles
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.types import ExecutionResult
 
+from hub import metrics
 from hub.audit import AuditLog, purpose_from, run_retention
 from hub.auth import IdentityProviderUnavailable, Principal, TokenRejected, authenticate
 from hub.edge import edge_middleware
 from hub.federation.registry import SourceRegistry, SourceState
 from hub.graphiql import PersonaSwitcher, graphiql_page
 from hub.graphql_request import BadRequest, read_graphql_request
+from hub.health import livez, readyz
 from hub.logsafe import safe_exception
 from hub.mirror.progress import show_first_syncs
 from hub.mirror.wiring import first_syncs_attempted, follow_policy, mirror_rows
@@ -235,6 +238,7 @@ def create_app(
         max_depth=server.max_depth, max_aliases=server.max_aliases, max_tokens=server.max_tokens
     )
 
+    metrics.observe_upstream()
     # One set of per-caller subscription limits for WebSocket and SSE alike.
     subscriptions = SubscriptionSocket(hub, schema)
 
@@ -267,6 +271,7 @@ def create_app(
             )
         except TokenRejected as exc:
             _record_rejected_token(hub, request)
+            metrics.note_token_refused()
             return _unauthenticated(str(exc))
         try:
             asked = await read_graphql_request(request)
@@ -327,6 +332,9 @@ def create_app(
         if freshness:
             body["extensions"] = {"freshness": freshness}
         caller_error = result.data is None and _only_caller_errors(errors)
+        metrics.note_answer(
+            errors, answered=result.data is not None, refused=rejected_before_execution or caller_error
+        )
         return JSONResponse(body, status_code=400 if rejected_before_execution or caller_error else 200)
 
     async def graphql(request: Request) -> Response:
@@ -440,11 +448,18 @@ def create_app(
         # Subscriptions: graphql-transport-ws on the same path (docs/api.md).
         WebSocketRoute("/graphql", subscriptions),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/livez", livez, methods=["GET"]),
+        Route("/readyz", _guarded(readyz(hub), "/readyz"), methods=["GET"]),
+        Route("/metrics", _guarded(metrics.metrics_endpoint(hub), "/metrics"), methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     return Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=edge_middleware(server.allowed_hosts, server.cors_origins),
+        # Counted first: every request, those the edge refuses included.
+        middleware=[
+            Middleware(metrics.MetricsMiddleware),
+            *edge_middleware(server.allowed_hosts, server.cors_origins),
+        ],
         exception_handlers={HTTPException: _http_error},
     )

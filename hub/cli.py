@@ -8,6 +8,7 @@ import logging
 import os
 import secrets
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -98,26 +99,73 @@ async def _prepare_store(url: str, config: Path) -> None:
     await ensure_up_to_date(url, config)
 
 
+WORKER_CONFIG_ENV = "HOMEROOM_SERVE_CONFIG"
+"""Set by ``serve --workers N`` for its workers: the config each of them serves."""
+
+
 @app.command()
 def serve(
     config: Annotated[Path, typer.Option(help="homeroom.toml")] = Path("homeroom.toml"),
     host: Annotated[str | None, typer.Option(help="interface to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="worker processes (more than one needs a PostgreSQL [store])")
+    ] = 1,
 ) -> None:
     """Serve /graphql and /healthz for the sources in CONFIG."""
-    from hub.app import create_app
-    from hub.assemble import ConfigurationProblem, assemble
-
     _logging()
     settings = _load(config)
     from hub.store import StoreError, redact_url, store_url
+    from hub.store.engine import sqlite_path
 
     url = store_url(settings)
+    if workers > 1 and sqlite_path(url) is not None:
+        raise _fail(
+            f"serve --workers {workers}: SQLite is a one-process store; set [store] url to a "
+            "PostgreSQL database (postgresql+asyncpg://...) to run several workers, or serve one"
+        )
     try:
         asyncio.run(_prepare_store(url, config))
     except StoreError as exc:
         raise _fail(str(exc)) from None
     log.info("audit log and identity links in %s", redact_url(url))
+    host = host if host is not None else settings.server.host
+    port = port if port is not None else settings.server.port
+    if workers == 1:
+        _run(_serving_app(settings), host, port)
+        return
+    os.environ[WORKER_CONFIG_ENV] = str(config.resolve())
+    # Each worker's counters, summed by every scrape of /metrics (docs/operations.md).
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="homeroom-metrics-"))
+    log.info("serving with %d worker processes", workers)
+    sys.setswitchinterval(SWITCH_INTERVAL)
+    uvicorn.run(
+        "hub.cli:worker_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        lifespan="on",
+        **WEBSOCKET_OPTIONS,
+    )
+
+
+def worker_app() -> Any:
+    """The app one worker of ``serve --workers N`` serves (uvicorn imports it in each process)."""
+    _logging()
+    sys.setswitchinterval(SWITCH_INTERVAL)
+    # No progress bars: several workers would draw over each other.
+    return _serving_app(_load(Path(os.environ[WORKER_CONFIG_ENV])), progress=False)
+
+
+def _serving_app(settings: Settings, *, progress: bool = True) -> Any:
+    """The hub of ``settings`` and its app, with the sign-in it configures
+    (``progress``: draw the first sync's progress on a terminal)."""
+    from hub.app import create_app
+    from hub.assemble import ConfigurationProblem, assemble
+    from hub.store import store_url
+
     signers: list[Verifier] = []
     oidc = settings.auth.oidc()
     if oidc is not None:
@@ -138,11 +186,7 @@ def serve(
         raise _fail(str(exc)) from None
     if not signers:
         log.warning("no sign-in method is configured: every request will be refused (401)")
-    _run(
-        create_app(hub, store_url=url, sync_progress=sys.stderr.isatty()),
-        host if host is not None else settings.server.host,
-        port if port is not None else settings.server.port,
-    )
+    return create_app(hub, store_url=store_url(settings), sync_progress=progress and sys.stderr.isatty())
 
 
 @app.command()

@@ -64,6 +64,8 @@ class ServerSettings(_Table):
     max_cost: int = Field(default=5_000_000, ge=1)
     max_cost_by_role: dict[str, PositiveInt] = Field(default_factory=dict)
     graphiql: bool = True
+    ready_max_lag_seconds: float = Field(default=3600.0, gt=0)
+    """``/readyz`` says not ready when a mirrored source's data is older than this."""
     # The Host names this hub answers to (a name, an IP address or *.domain);
     # any other Host is refused with 400 BAD_HOST, which defeats DNS rebinding.
     allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")

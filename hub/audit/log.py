@@ -25,6 +25,7 @@ import datetime as dt
 import io
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -44,6 +45,7 @@ from hub.audit.events import (
     format_at,
 )
 from hub.audit.rejections import RejectedTokenCounter
+from hub.metrics import AUDIT_WRITE_FAILURES, AUDIT_WRITE_SECONDS
 from hub.store.engine import is_postgres, write_transaction, writer_connection
 from hub.store.tables import AuditChain, AuditCheckpoint, AuditEventRow, AuditEventStudent
 
@@ -584,6 +586,7 @@ class AuditLog:
     async def _write_group(self, group: list[_Pending]) -> None:
         """Commit ``group`` in one transaction and settle each one's future (its
         ``seq``, or the failure, which every event of the group shares)."""
+        started = time.perf_counter()
         try:
             try:
                 seqs = await self._append(group)
@@ -595,12 +598,15 @@ class AuditLog:
                 # events are recorded twice, never lost.
                 seqs = await self._append(group)
         except Exception as exc:
+            AUDIT_WRITE_FAILURES.inc()
             _fail(group, exc)
             return
         except BaseException:
             # Cancelled (timed out, or the loop is closing): the group is not written.
+            AUDIT_WRITE_FAILURES.inc()
             _fail(group, TimeoutError())
             raise
+        AUDIT_WRITE_SECONDS.observe(time.perf_counter() - started)
         for pending, seq in zip(group, seqs, strict=True):
             if not pending.written.done():
                 pending.written.set_result(seq)

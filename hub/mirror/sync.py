@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hub.metrics import SYNC_SECONDS
 from hub.mirror.control import SyncLock, forget_syncer, holder_name, note_syncer
 from hub.mirror.freshness import Freshness
 from hub.mirror.store import EntityState, MirrorStore
@@ -150,6 +151,10 @@ class MirrorSync:
         With a change feed, its starting watermark is taken *before* the read,
         so a change made while reading is applied by the next delta.
         """
+        with SYNC_SECONDS.labels(self.source, "full").time():
+            return await self._full(entity, fields)
+
+    async def _full(self, entity: Entity, fields: frozenset[str] | None) -> int:
         kept_before = self.stored().get(entity, frozenset())
         fields = kept_before if fields is None else fields
         async with self._lock, self._background():
@@ -203,6 +208,10 @@ class MirrorSync:
 
     async def delta(self, entity: Entity, feed: ChangeFeed, since: str) -> int:
         """Apply the changes since ``since``; returns how many rows changed or went."""
+        with SYNC_SECONDS.labels(self.source, "delta").time():
+            return await self._delta(entity, feed, since)
+
+    async def _delta(self, entity: Entity, feed: ChangeFeed, since: str) -> int:
         fields = self.stored()[entity]
         async with self._lock, self._background():
             at = self.clock()

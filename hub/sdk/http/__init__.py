@@ -30,6 +30,7 @@ from hub.sdk.http._clock import provider_time
 from hub.sdk.http._config import HttpSourceConfig
 from hub.sdk.http._errors import RequestRejected, summarise_error_body
 from hub.sdk.http._oauth2 import BasicTokenAuth, OAuth2ClientCredentials, TokenEndpointUnavailable
+from hub.sdk.http._observe import RequestObserver, observe_requests
 from hub.sdk.http._paging import (
     CursorPaging,
     ItemsOf,
@@ -57,6 +58,7 @@ __all__ = [
     "PageTokenPaging",
     "Paging",
     "QueryParams",
+    "RequestObserver",
     "RequestRejected",
     "RetryBudget",
     "SignatureMethod",
@@ -66,6 +68,7 @@ __all__ = [
     "TokenEndpointUnavailable",
     "VendorClient",
     "backoff_delay",
+    "observe_requests",
     "parse_link_header",
     "provider_time",
     "requested_delay",

@@ -16,6 +16,7 @@ import httpx
 from hub.logsafe import safe_text
 from hub.sdk._background import background_deadline
 from hub.sdk._errors import BadVendorData, SourceAuthFailed, SourceError, SourceUnavailable
+from hub.sdk.http import _observe
 from hub.sdk.http._auth import SourceAuth
 from hub.sdk.http._config import HttpSourceConfig
 from hub.sdk.http._errors import RequestRejected, summarise_error_body
@@ -185,26 +186,35 @@ class VendorClient:
         async with self.deadline() as remaining:
             attempt = 0
             while True:
-                await self._throttle.wait()
+                waited = await self._throttle.wait()
+                if waited:
+                    _observe.waited(self.name, waited)
                 try:
                     async with self._slots:
                         self.requests_sent += 1
                         response = await self._http.get(url, params=params)
                 except TokenEndpointUnavailable as exc:
                     problem = _Transient(exc.reason)
+                    _observe.answered(self.name, "error")
                 except SourceError:
+                    _observe.answered(self.name, "error")
                     raise
                 except httpx.TimeoutException:
                     problem = _Transient(f"{where} timed out")
+                    _observe.answered(self.name, "timeout")
                 except httpx.TransportError as exc:
                     problem = _Transient(f"{where} unreachable ({type(exc).__name__})")
+                    _observe.answered(self.name, "unreachable")
                 except httpx.DecodingError:
+                    _observe.answered(self.name, "error")
                     raise BadVendorData(
                         self.name, f"{where} answered a body that cannot be decoded"
                     ) from None
                 except httpx.HTTPError as exc:
                     problem = _Transient(f"{where} failed ({type(exc).__name__})")
+                    _observe.answered(self.name, "error")
                 else:
+                    _observe.answered(self.name, str(response.status_code))
                     if response.is_success:
                         return self._decode(response, where), response.headers
                     if response.status_code == 404 and missing_ok:
@@ -235,6 +245,7 @@ class VendorClient:
                 self.name,
                 f"{problem.reason}; retry budget ({self.config.retry_budget}/min) spent, not retrying",
             )
+        _observe.retried(self.name)
         # The reason names the path, which may hold an id the caller chose.
         reason = safe_text(problem.reason, limit=200)
         log.warning("source %s: %s; retry %d of %d", self.name, reason, attempt, self.config.retries)

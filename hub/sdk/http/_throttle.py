@@ -37,14 +37,16 @@ class Throttle:
         """Hold every request of the source for ``seconds`` from now."""
         self._paused_until = max(self._paused_until, self._timing.monotonic() + seconds)
 
-    async def wait(self) -> None:
-        """Return when this request may start."""
+    async def wait(self) -> float:
+        """Return when this request may start; how long it waited (seconds)."""
         now = self._timing.monotonic()
         start = max(now, self._paused_until, self._next_start)
         if self._interval:
             self._next_start = start + self._interval
         if start > now:
             await self._timing.sleep(start - now)
+            return start - now
+        return 0.0
 
 
 class RetryBudget:
