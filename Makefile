@@ -6,13 +6,13 @@ ARGS ?=
 # Another checkout whose hub bench.dashboard_load also measures (ratios this / it): make bench BASELINE=../main-before
 BASELINE ?=
 
-.PHONY: install demo test check bench clean
+.PHONY: install demo test check bench clean lock
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Homeroom needs Python 3.11 or newer (found " + sys.version.split()[0] + ")")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --constraint constraints.txt -e '.[test]'
 	@touch $@
 
 install: $(BIN)/.installed
@@ -40,3 +40,12 @@ bench: install  ## benchmarks; each prints ratios against a baseline measured in
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache homeroom-demo
+
+lock:  ## constraints.txt: the newest releases pyproject.toml admits, resolved in a fresh venv
+	rm -rf $(VENV)-lock
+	$(PYTHON) -m venv $(VENV)-lock
+	$(VENV)-lock/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)-lock/bin/python -m pip install --quiet '.[test]'
+	{ head -2 constraints.txt; $(VENV)-lock/bin/python -m pip freeze --exclude-editable | grep -v -i '^homeroom[ =@]'; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf $(VENV)-lock

@@ -29,6 +29,7 @@ from hub.federation.registry import SourceRegistry, SourceState
 from hub.graphiql import PersonaSwitcher, graphiql_page
 from hub.graphql_request import BadRequest, read_graphql_request
 from hub.health import livez, readyz
+from hub.logs import RequestIds
 from hub.logsafe import safe_exception
 from hub.mirror.progress import show_first_syncs
 from hub.mirror.wiring import first_syncs_attempted, follow_policy, mirror_rows
@@ -456,8 +457,9 @@ def create_app(
     return Starlette(
         routes=routes,
         lifespan=lifespan,
-        # Counted first: every request, those the edge refuses included.
+        # Every request gets its id and is counted, those the edge refuses included.
         middleware=[
+            Middleware(RequestIds),
             Middleware(metrics.MetricsMiddleware),
             *edge_middleware(server.allowed_hosts, server.cors_origins),
         ],

@@ -34,16 +34,15 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def _logging() -> None:
-    logging.basicConfig(
-        level=os.environ.get("HOMEROOM_LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # pycasbin logs its whole model at INFO each time an enforcer is built;
-    # httpx logs every URL at INFO, and a URL may carry a filter value (an
-    # e-mail, an id): neither belongs in the hub's log.
-    for noisy in ("casbin", "httpx", "httpcore", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+def _logging(fmt: str | None = None) -> None:
+    """The hub's log, as ``fmt`` says (else ``$HOMEROOM_LOG_FORMAT``, else text)."""
+    from hub.logs import configure_logging
+
+    chosen = fmt or os.environ.get(LOG_FORMAT_ENV) or "text"
+    configure_logging("json" if chosen == "json" else "text")
+
+
+LOG_FORMAT_ENV = "HOMEROOM_LOG_FORMAT"
 
 
 def _load(config: Path | None, **overrides: Any) -> Settings:
@@ -84,7 +83,16 @@ every send and a compressor per socket (measured by bench.realtime)."""
 
 def _run(app_: Any, host: str, port: int) -> None:
     sys.setswitchinterval(SWITCH_INTERVAL)
-    uvicorn.run(app_, host=host, port=port, log_level="warning", lifespan="on", **WEBSOCKET_OPTIONS)
+    uvicorn.run(
+        app_,
+        host=host,
+        port=port,
+        log_level="warning",
+        log_config=None,  # the hub's own handler (text or JSON, with request ids)
+        access_log=False,  # the hub writes its own, without query strings
+        lifespan="on",
+        **WEBSOCKET_OPTIONS,
+    )
 
 
 async def _prepare_store(url: str, config: Path) -> None:
@@ -111,10 +119,17 @@ def serve(
     workers: Annotated[
         int, typer.Option(min=1, max=64, help="worker processes (more than one needs a PostgreSQL [store])")
     ] = 1,
+    log_format: Annotated[
+        str | None, typer.Option(help="text or json (default: [server] log_format)", case_sensitive=False)
+    ] = None,
 ) -> None:
     """Serve /graphql and /healthz for the sources in CONFIG."""
-    _logging()
+    if log_format is not None and log_format.lower() not in ("text", "json"):
+        raise _fail("--log-format must be text or json")
+    _logging(log_format)
     settings = _load(config)
+    fmt = (log_format or settings.server.log_format).lower()
+    _logging(fmt)
     from hub.store import StoreError, redact_url, store_url
     from hub.store.engine import sqlite_path
 
@@ -135,6 +150,7 @@ def serve(
         _run(_serving_app(settings), host, port)
         return
     os.environ[WORKER_CONFIG_ENV] = str(config.resolve())
+    os.environ[LOG_FORMAT_ENV] = fmt
     # Each worker's counters, summed by every scrape of /metrics (docs/operations.md).
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="homeroom-metrics-"))
     log.info("serving with %d worker processes", workers)
@@ -146,6 +162,8 @@ def serve(
         port=port,
         workers=workers,
         log_level="warning",
+        log_config=None,  # the hub's own handler (text or JSON, with request ids)
+        access_log=False,  # the hub writes its own, without query strings
         lifespan="on",
         **WEBSOCKET_OPTIONS,
     )
@@ -309,6 +327,7 @@ def _announce(prepared: Any, tokens_out: Path | None, port: int, seconds: float)
 
 def _mount_subcommands() -> None:
     from hub.audit.cli import audit_app
+    from hub.config_cli import config_app
     from hub.mirror.cli import mirror_app
     from hub.policy.cli import policy_app
     from hub.sources_cli import simulate, sources_app
@@ -316,6 +335,7 @@ def _mount_subcommands() -> None:
 
     app.add_typer(policy_app, name="policy", help="Check, test, explain and compare policy files.")
     app.add_typer(db_app, name="db", help="Migrate and check the hub's database.")
+    app.add_typer(config_app, name="config", help="Show the settings in effect, secrets masked.")
     app.add_typer(audit_app, name="audit", help="Verify, export and purge the disclosure audit log.")
     app.add_typer(mirror_app, name="mirror", help="Mirrored sources: sync status, full re-reads.")
     app.add_typer(

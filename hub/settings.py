@@ -8,6 +8,7 @@ fix the file without reading a stack trace.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Sequence
@@ -22,6 +23,12 @@ from pydantic import (
     ValidationError,
     field_validator,
     model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    NestedSecretsSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
 )
 
 from hub.auth.config import OidcOptions
@@ -64,6 +71,8 @@ class ServerSettings(_Table):
     max_cost: int = Field(default=5_000_000, ge=1)
     max_cost_by_role: dict[str, PositiveInt] = Field(default_factory=dict)
     graphiql: bool = True
+    log_format: Literal["text", "json"] = "text"
+    """The log's lines: ``text``, or ``json`` (one object per line); ``serve --log-format`` wins."""
     ready_max_lag_seconds: float = Field(default=3600.0, gt=0)
     """``/readyz`` says not ready when a mirrored source's data is older than this."""
     # The Host names this hub answers to (a name, an IP address or *.domain);
@@ -231,8 +240,85 @@ def _describe(error: ValidationError) -> str:
     return "\n".join(lines)
 
 
+SECRETS_DIR_ENV = "HOMEROOM_SECRETS_DIR"
+DEFAULT_SECRETS_DIR = Path("/run/secrets")
+TABLES = ("server", "auth", "policy", "store", "audit", "identity", "realtime")
+"""The tables of ``homeroom.toml`` that the environment may set, key by key."""
+
+
+class _Environment(BaseSettings):
+    """``HOMEROOM_<TABLE>__<KEY>`` variables, then files of those names in the secrets
+    folder (``$HOMEROOM_SECRETS_DIR``, else ``/run/secrets`` when it exists)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HOMEROOM_",
+        env_nested_delimiter="__",
+        case_sensitive=False,
+        extra="ignore",
+    )
+
+    server: dict[str, Any] = {}
+    auth: dict[str, Any] = {}
+    policy: dict[str, Any] = {}
+    store: dict[str, Any] = {}
+    audit: dict[str, Any] = {}
+    identity: dict[str, Any] = {}
+    realtime: dict[str, Any] = {}
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment wins over a secret file, which wins over homeroom.toml.
+        folder = os.environ.get(SECRETS_DIR_ENV) or (
+            str(DEFAULT_SECRETS_DIR) if DEFAULT_SECRETS_DIR.is_dir() else None
+        )
+        sources: list[PydanticBaseSettingsSource] = [env_settings]
+        if folder:
+            sources.append(
+                NestedSecretsSettingsSource(
+                    file_secret_settings, secrets_dir=folder, secrets_nested_delimiter="__"
+                )
+            )
+        return tuple(sources)
+
+
+def _value(text: Any) -> Any:
+    """A variable's text as TOML would have given it: JSON lists, tables, numbers and
+    booleans decoded (``["https://a"]``, ``true``), anything else as it is."""
+    if not isinstance(text, str):
+        return text
+    stripped = text.strip()
+    if stripped[:1] in ("[", "{") or stripped in ("true", "false"):
+        try:
+            return json.loads(stripped)
+        except ValueError:
+            return text
+    return text
+
+
+def environment_overrides() -> dict[str, dict[str, Any]]:
+    """What the environment (and the secrets folder) sets, per table and key."""
+    found = _Environment().model_dump()
+    return {
+        table: {key.lower(): _value(value) for key, value in found.get(table, {}).items()}
+        for table in TABLES
+        if found.get(table)
+    }
+
+
 def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
-    """Read ``path`` (TOML) into :class:`Settings`; ``None`` gives the defaults."""
+    """Read ``path`` (TOML) into :class:`Settings`; ``None`` gives the defaults.
+
+    Every key of a table may also be set as ``HOMEROOM_<TABLE>__<KEY>`` (for
+    example ``HOMEROOM_SERVER__PORT=9000``), or by a file of that name in the
+    secrets folder (Docker's and systemd's ``/run/secrets``): the environment
+    wins over the file, which wins over the TOML; ``overrides`` win over all."""
     raw: dict[str, Any] = {}
     base_dir = Path(".").resolve()
     if path is not None:
@@ -243,6 +329,9 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
         except tomllib.TOMLDecodeError as exc:
             raise SettingsError(f"{path}: not valid TOML: {exc}") from None
         base_dir = path.resolve().parent
+    for table, keys in environment_overrides().items():
+        current = raw.get(table)
+        raw[table] = {**(current if isinstance(current, dict) else {}), **keys}
     raw.update(overrides)
     raw.setdefault("base_dir", base_dir)
     try:

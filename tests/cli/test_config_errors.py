@@ -61,7 +61,7 @@ def served(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
     """Make ``serve`` return instead of serving; records (host, port)."""
     calls: list[tuple[str, int]] = []
     monkeypatch.setattr(cli, "_run", lambda app, host, port: calls.append((host, port)))
-    monkeypatch.setattr(cli, "_logging", lambda: None)
+    monkeypatch.setattr(cli, "_logging", lambda fmt=None: None)
     return calls
 
 
