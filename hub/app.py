@@ -42,6 +42,7 @@ from hub.schema.context import HubContext
 from hub.schema.disclosure import audit_answer
 from hub.store import create_engine
 from hub.store.reloads import record_reload
+from hub.tracing import safe_tracing_extension
 
 __all__ = ["create_app"]
 
@@ -236,7 +237,10 @@ def create_app(
     allowed_hosts`` are answered; CORS is on for ``cors_origins`` alone."""
     server = hub.settings.server
     schema = schema or build_schema(
-        max_depth=server.max_depth, max_aliases=server.max_aliases, max_tokens=server.max_tokens
+        max_depth=server.max_depth,
+        max_aliases=server.max_aliases,
+        max_tokens=server.max_tokens,
+        extra_extensions=[safe_tracing_extension()] if server.tracing else (),
     )
 
     metrics.observe_upstream()

@@ -202,6 +202,13 @@ def _serving_app(settings: Settings, *, progress: bool = True) -> Any:
         hub = assemble(settings, signers)
     except ConfigurationProblem as exc:
         raise _fail(str(exc)) from None
+    if settings.server.tracing:
+        from hub.tracing import TracingUnavailable, start_tracing
+
+        try:
+            start_tracing()
+        except TracingUnavailable as exc:
+            raise _fail(str(exc)) from None
     if not signers:
         log.warning("no sign-in method is configured: every request will be refused (401)")
     return create_app(hub, store_url=store_url(settings), sync_progress=progress and sys.stderr.isatty())

@@ -71,6 +71,8 @@ class ServerSettings(_Table):
     max_cost: int = Field(default=5_000_000, ge=1)
     max_cost_by_role: dict[str, PositiveInt] = Field(default_factory=dict)
     graphiql: bool = True
+    tracing: bool = False
+    """OpenTelemetry traces (``homeroom[otel]``; docs/operations.md): no query text, names or values."""
     log_format: Literal["text", "json"] = "text"
     """The log's lines: ``text``, or ``json`` (one object per line); ``serve --log-format`` wins."""
     ready_max_lag_seconds: float = Field(default=3600.0, gt=0)
