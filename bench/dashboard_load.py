@@ -254,14 +254,15 @@ def write_hub_config(
     mode: str | None = "live",
     data_dir: Path | None = None,
     extra: Mapping[str, Any] | None = None,
+    store_url: str | None = None,
 ) -> Path:
     """A homeroom.toml as a district writes it: the simulator's sources table
     (answered live, or from the read model: ``mode``; ``None`` writes no
     ``mode`` key, for a baseline tree older than it; ``"csv"`` reads the
     simulator's files, ``data_dir``, instead; ``extra`` keys are added to the
     simulator's table, e.g. ``mirror_gradebook_seconds``), development
-    sign-in, an SQLite store of its own."""
-    store = json.dumps(f"sqlite+aiosqlite:///{folder / 'homeroom.db'}")  # a JSON string is a TOML string
+    sign-in, an SQLite store of its own (or ``store_url``)."""
+    store = json.dumps(store_url or f"sqlite+aiosqlite:///{folder / 'homeroom.db'}")  # a JSON string is TOML
     tables = tomllib.loads(simulator.sources_toml).get("sources", [])
     if mode == CSV_MODE:
         if data_dir is None:

@@ -131,6 +131,9 @@ def _bind(port: int) -> socket.socket:
         raise ValueError(
             f"cannot listen on {LOOPBACK}:{port} ({exc.strerror}); choose another --port"
         ) from None
+    # Listening now, before "Serving until" is printed: a client that connects at
+    # once waits in the backlog for the server to start, rather than being refused.
+    sock.listen(128)
     sock.set_inheritable(True)
     return sock
 
