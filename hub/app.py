@@ -244,6 +244,8 @@ def create_app(
     )
 
     metrics.observe_upstream()
+    # Who may read the counters and the readiness details (a district's monitoring).
+    insiders = metrics.clients_allowed(server.metrics_clients)
     # One set of per-caller subscription limits for WebSocket and SSE alike.
     subscriptions = SubscriptionSocket(hub, schema)
 
@@ -454,8 +456,8 @@ def create_app(
         WebSocketRoute("/graphql", subscriptions),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/livez", livez, methods=["GET"]),
-        Route("/readyz", _guarded(readyz(hub), "/readyz"), methods=["GET"]),
-        Route("/metrics", _guarded(metrics.metrics_endpoint(hub), "/metrics"), methods=["GET"]),
+        Route("/readyz", _guarded(readyz(hub, insiders), "/readyz"), methods=["GET"]),
+        Route("/metrics", _guarded(metrics.metrics_endpoint(hub, insiders), "/metrics"), methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     return Starlette(

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import secrets
+import shutil
 import sys
 import tempfile
 import time
@@ -130,11 +131,13 @@ def serve(
     settings = _load(config)
     fmt = (log_format or settings.server.log_format).lower()
     _logging(fmt)
+    from sqlalchemy.engine import make_url
+
     from hub.store import StoreError, redact_url, store_url
-    from hub.store.engine import sqlite_path
 
     url = store_url(settings)
-    if workers > 1 and sqlite_path(url) is not None:
+    # By backend, whatever the form (a file, :memory:, a file: URI): one process each.
+    if workers > 1 and make_url(url).get_backend_name() == "sqlite":
         raise _fail(
             f"serve --workers {workers}: SQLite is a one-process store; set [store] url to a "
             "PostgreSQL database (postgresql+asyncpg://...) to run several workers, or serve one"
@@ -149,12 +152,31 @@ def serve(
     if workers == 1:
         _run(_serving_app(settings), host, port)
         return
+    # The development key made once, here: workers creating it at once would race.
+    _dev_signer(settings)
     os.environ[WORKER_CONFIG_ENV] = str(config.resolve())
     os.environ[LOG_FORMAT_ENV] = fmt
-    # Each worker's counters, summed by every scrape of /metrics (docs/operations.md).
-    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="homeroom-metrics-"))
+    # Each worker's counters, summed by every scrape of /metrics (docs/operations.md);
+    # a folder left by an earlier run is emptied, or its counts would be added again.
+    given = os.environ.get(METRICS_DIR_ENV)
+    metrics_dir = Path(given) if given else Path(tempfile.mkdtemp(prefix="homeroom-metrics-"))
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    for stale in metrics_dir.glob("*.db"):
+        stale.unlink()
+    os.environ[METRICS_DIR_ENV] = str(metrics_dir)
     log.info("serving with %d worker processes", workers)
     sys.setswitchinterval(SWITCH_INTERVAL)
+    try:
+        _run_workers(host, port, workers)
+    finally:
+        if not given:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def _run_workers(host: str, port: int, workers: int) -> None:
     uvicorn.run(
         "hub.cli:worker_app",
         factory=True,

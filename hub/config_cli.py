@@ -10,32 +10,51 @@ from typing import Annotated, Any
 import typer
 
 from hub.settings import SettingsError, load_settings
-from hub.store import redact_url
+from hub.store import store_url
 
 __all__ = ["config_app", "masked"]
 
 config_app = typer.Typer(no_args_is_help=True, add_completion=False)
 
 MASK = "********"
-_SECRET_KEY = re.compile(r"(secret|password|passwd|token|private|credential)", re.IGNORECASE)
+_SECRET_ENDINGS = (
+    "secret",
+    "password",
+    "passwd",
+    "token",
+    "credential",
+    "credentials",
+    "api_key",
+    "private_key",
+)
+"""A key ending so holds a secret (``client_secret``, ``access_token``; not
+``max_tokens`` nor ``token_url``)."""
 _NAMES_NOT_VALUES = ("_env", "_file", "_path")
 """Keys that name where a secret is (a variable, a file), not the secret itself."""
-_URL_KEYS = frozenset({"url", "redis_url", "store_url", "database_url"})
+_ALL_VALUES_SECRET = frozenset({"headers"})
+"""Tables whose every value may be a credential (an ``Authorization`` header)."""
+_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^/@:\s]*):(?P<password>[^/@\s]*)@")
 
 
-def masked(value: Any, key: str = "") -> Any:
+def _hide_url_passwords(text: str) -> str:
+    """Every ``scheme://user:password@`` in ``text`` with the password hidden."""
+    return _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)
+
+
+def masked(value: Any, key: str = "", *, secret: bool = False) -> Any:
     """``value`` with every secret replaced by a mask and every URL's password hidden."""
+    lowered = key.lower()
     if isinstance(value, dict):
-        return {k: masked(v, str(k)) for k, v in value.items()}
+        inner = secret or lowered in _ALL_VALUES_SECRET
+        return {k: masked(v, str(k), secret=inner) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [masked(v, key) for v in value]
+        return [masked(v, key, secret=secret) for v in value]
     if value in (None, "", [], {}):
         return value
-    lowered = key.lower()
-    if _SECRET_KEY.search(lowered) and not lowered.endswith(_NAMES_NOT_VALUES):
+    if secret or (lowered.endswith(_SECRET_ENDINGS) and not lowered.endswith(_NAMES_NOT_VALUES)):
         return MASK
-    if lowered in _URL_KEYS and isinstance(value, str):
-        return redact_url(value)
+    if isinstance(value, str):
+        return _hide_url_passwords(value)
     return value
 
 
@@ -51,4 +70,6 @@ def show(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     effective = settings.model_dump(mode="json", exclude={"base_dir"})
+    # The URL the hub uses ($HOMEROOM_STORE_URL wins over [store] url).
+    effective["store"]["url"] = store_url(settings)
     typer.echo(json.dumps(masked(effective), indent=2, sort_keys=True))

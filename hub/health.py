@@ -11,6 +11,8 @@ source's data is older than ``[server] ready_max_lag_seconds``.
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import text
@@ -20,7 +22,7 @@ from starlette.responses import JSONResponse, Response
 
 from hub.runtime import Hub
 
-__all__ = ["STORE_CHECK_SECONDS", "livez", "readiness", "readyz"]
+__all__ = ["READINESS_SECONDS", "STORE_CHECK_SECONDS", "livez", "readiness", "readyz"]
 
 STORE_CHECK_SECONDS = 2.0
 """How long the store may take to answer ``SELECT 1`` before the hub is not ready."""
@@ -77,12 +79,26 @@ async def readiness(hub: Hub) -> tuple[list[str], dict[str, Any]]:
     return reasons, checks
 
 
-def readyz(hub: Hub) -> Any:
-    """The ``/readyz`` endpoint of ``hub``."""
+READINESS_SECONDS = 1.0
+"""How long one look at readiness answers every ``/readyz`` (a flood of probes opens
+one store connection a second, not one each)."""
+
+
+def readyz(hub: Hub, insiders: Callable[[Request], bool]) -> Any:
+    """The ``/readyz`` endpoint of ``hub``: the status for anyone (a load balancer), the
+    reasons and states only for ``insiders`` (``[server] metrics_clients``)."""
+    last: list[Any] = []  # [when, reasons, checks]
+    looking = asyncio.Lock()
 
     async def endpoint(request: Request) -> Response:
-        reasons, checks = await readiness(hub)
-        body = {"status": "not ready" if reasons else "ready", "reasons": reasons, **checks}
+        async with looking:
+            if not last or time.monotonic() - last[0] > READINESS_SECONDS:
+                reasons, checks = await readiness(hub)
+                last[:] = [time.monotonic(), reasons, checks]
+            _, reasons, checks = last
+        body: dict[str, Any] = {"status": "not ready" if reasons else "ready"}
+        if insiders(request):
+            body.update(reasons=reasons, **checks)
         return JSONResponse(body, status_code=503 if reasons else 200, headers=_NO_CACHE)
 
     return endpoint

@@ -13,16 +13,17 @@ rows and lag, subscriptions open) are those of the process that answers.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.sdk.http import observe_requests
@@ -138,11 +139,25 @@ def note_token_refused() -> None:
     POLICY_REFUSALS.labels("token_refused").inc()
 
 
+_STATUSES = frozenset(
+    {"200", "201", "204", "301", "302", "304", "400", "401", "403", "404", "409", "410", "422", "429"}
+    | {"500", "502", "503", "504", "timeout", "unreachable", "error"}
+)
+
+
+def _outcome(outcome: str) -> str:
+    """The status as a label: the usual ones by number, any other by class (a vendor
+    answering odd codes must not grow the label set)."""
+    if outcome in _STATUSES:
+        return outcome
+    return f"{outcome[0]}xx" if len(outcome) == 3 and outcome[0] in "12345" else "other"
+
+
 class _Upstream:
     """The SDK's request observer, counting into the metrics above."""
 
     def answered(self, source: str, outcome: str) -> None:
-        UPSTREAM_REQUESTS.labels(source, outcome).inc()
+        UPSTREAM_REQUESTS.labels(source, _outcome(outcome)).inc()
 
     def retried(self, source: str) -> None:
         UPSTREAM_RETRIES.labels(source).inc()
@@ -193,13 +208,34 @@ class _Now(Collector):
         yield from (rows, lag, up, subscriptions)
 
 
-def metrics_endpoint(hub: Hub) -> Any:
-    """The ``/metrics`` endpoint of ``hub`` (every worker's counters in multiprocess mode)."""
+def clients_allowed(networks: Iterable[str]) -> Callable[[Request], bool]:
+    """Whether a request comes from one of ``networks`` (CIDR; the connection's address,
+    as uvicorn gives it: a trusted local proxy's ``X-Forwarded-For`` included)."""
+    allowed = [ipaddress.ip_network(network, strict=False) for network in networks]
+
+    def allows(request: Request) -> bool:
+        host = request.client.host if request.client else ""
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        return any(address in network for network in allowed)
+
+    return allows
+
+
+def metrics_endpoint(hub: Hub, insiders: Callable[[Request], bool]) -> Any:
+    """The ``/metrics`` endpoint of ``hub`` (every worker's counters in multiprocess mode),
+    for ``insiders`` only (``[server] metrics_clients``; others get 403)."""
     from prometheus_client import REGISTRY
 
     now = _Now(hub)
 
     async def endpoint(request: Request) -> Response:
+        if not insiders(request):
+            return JSONResponse(
+                {"errors": [{"message": "forbidden", "extensions": {"code": "FORBIDDEN"}}]}, status_code=403
+            )
         registry = CollectorRegistry()
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             from prometheus_client import multiprocess

@@ -8,6 +8,7 @@ fix the file without reading a stack trace.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import tomllib
@@ -30,6 +31,7 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
+from pydantic_settings import SettingsError as PydanticSettingsError
 
 from hub.auth.config import OidcOptions
 from hub.edge import host_pattern, origin
@@ -71,6 +73,22 @@ class ServerSettings(_Table):
     max_cost: int = Field(default=5_000_000, ge=1)
     max_cost_by_role: dict[str, PositiveInt] = Field(default_factory=dict)
     graphiql: bool = True
+    metrics_clients: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    """Networks (CIDR) that may read ``/metrics`` and ``/readyz``'s details (others get 403,
+    and ``/readyz``'s status alone): the counters say how many students a mirror holds."""
+
+    @field_validator("metrics_clients")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{network!r} is not a network (write it as 10.0.0.0/8 or 127.0.0.1)"
+                ) from None
+        return value
+
     tracing: bool = False
     """OpenTelemetry traces (``homeroom[otel]``; docs/operations.md): no query text, names or values."""
     log_format: Literal["text", "json"] = "text"
@@ -306,7 +324,17 @@ def _value(text: Any) -> Any:
 
 def environment_overrides() -> dict[str, dict[str, Any]]:
     """What the environment (and the secrets folder) sets, per table and key."""
-    found = _Environment().model_dump()
+    folder = os.environ.get(SECRETS_DIR_ENV)
+    if folder and not Path(folder).is_dir():
+        raise SettingsError(f"${SECRETS_DIR_ENV} is {folder!r}, which is not a folder")
+    try:
+        found = _Environment().model_dump()
+    except (ValueError, PydanticSettingsError) as exc:
+        # A variable or file named like a whole table (HOMEROOM_SERVER=...), or unreadable.
+        raise SettingsError(
+            "a HOMEROOM_<TABLE>__<KEY> variable or secret file cannot be read "
+            f"({type(exc).__name__}): set one key per variable, lists and tables as JSON"
+        ) from None
     return {
         table: {key.lower(): _value(value) for key, value in found.get(table, {}).items()}
         for table in TABLES

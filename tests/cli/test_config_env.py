@@ -24,6 +24,9 @@ name = "lms"
 kind = "canvas"
 client_secret = "inline-secret-value"
 client_secret_env = "CANVAS_SECRET"
+base_url = "https://svc:basepass99@canvas.example.org/api"
+token_url = "https://canvas.example.org/login/oauth2/token"
+headers = { Authorization = "Bearer header-token-77" }
 """
 
 
@@ -81,4 +84,9 @@ def test_config_show_prints_the_effective_settings_with_secrets_masked(
     (source,) = shown["sources"]
     assert source["client_secret"] == "********"
     assert source["client_secret_env"] == "CANVAS_SECRET"  # where the secret is, not the secret
-    assert "hunter2" not in result.stdout and "inline-secret-value" not in result.stdout
+    assert source["base_url"] == "https://svc:***@canvas.example.org/api"
+    assert source["token_url"] == "https://canvas.example.org/login/oauth2/token"  # a URL, not a token
+    assert source["headers"] == {"Authorization": "********"}
+    assert shown["server"]["max_tokens"] == 5000  # a limit, not a token
+    for secret in ("hunter2", "inline-secret-value", "basepass99", "header-token-77"):
+        assert secret not in result.stdout, secret

@@ -65,3 +65,9 @@ def test_the_systemd_unit_starts_the_hub_unprivileged() -> None:
     assert service["User"] == "homeroom" and service["NoNewPrivileges"] == "yes"
     _serve_accepts(shlex.split(service["ExecStart"]))
     assert "HOMEROOM_SECRETS_DIR" in service["Environment"]
+
+
+def test_the_build_context_leaves_out_secrets_stores_and_keys() -> None:
+    ignored = (DEPLOY.parent / ".dockerignore").read_text(encoding="utf-8").split()
+    for kept_out in ("deploy/secrets", "*.db", "*.key", ".venv*", ".git"):
+        assert kept_out in ignored, kept_out

@@ -40,18 +40,19 @@ def test_json_lines_with_request_ids_and_an_access_log_without_queries_or_tokens
             headers={"Authorization": f"Bearer {token}", "X-Request-ID": "req-abc-123"},
         )
         assert answered.status_code == 200
-        assert answered.headers["x-request-id"] == "req-abc-123"
+        ours = answered.headers["x-request-id"]
+        assert ours != "req-abc-123" and len(ours) == 16  # the hub's own, never the caller's
         made = httpx.get(f"{server.base_url}/livez", headers={"X-Request-ID": "not a plain id; <script>"})
-        assert made.headers["x-request-id"] != "not a plain id; <script>"
+        assert made.headers["x-request-id"] != ours
         httpx.get(f"{server.base_url}/students/Jane-Doe-4711")
         time.sleep(0.5)
         stderr = server.stderr()
     lines = [json.loads(line) for line in stderr.splitlines() if line.strip()]  # each line is JSON
     assert lines and all({"time", "level", "logger", "message", "request_id"} <= set(line) for line in lines)
     access = [line for line in lines if line["logger"] == "homeroom.access"]
-    mine = [line for line in access if line["request_id"] == "req-abc-123"]
+    mine = [line for line in access if line["request_id"] == ours]
     assert len(mine) == 1 and mine[0]["message"].startswith("POST /graphql 200")
     assert any(line["request_id"] == made.headers["x-request-id"] for line in access)
     assert any(line["message"].startswith("GET other 404") for line in access)
-    for secret in ("Jane", "4711", token, "Secret", "<script>"):
+    for secret in ("Jane", "4711", token, "Secret", "<script>", "req-abc-123"):
         assert secret not in stderr, secret

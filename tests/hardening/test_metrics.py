@@ -89,7 +89,7 @@ from starlette.requests import Request
 from hub import metrics
 registry = types.SimpleNamespace(states={}, adapters={}, observe_mirrors=lambda: None)
 hub = types.SimpleNamespace(registry=registry, changes=types.SimpleNamespace(subscribers=lambda: 0))
-endpoint = metrics.metrics_endpoint(hub)
+endpoint = metrics.metrics_endpoint(hub, lambda request: True)
 scope = {"type": "http", "method": "GET", "path": "/metrics", "headers": [], "query_string": b""}
 print((asyncio.run(endpoint(Request(scope)))).body.decode())
 """
