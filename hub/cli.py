@@ -82,7 +82,8 @@ WEBSOCKET_OPTIONS: dict[str, Any] = {"ws_per_message_deflate": False}
 every send and a compressor per socket (measured by bench.realtime)."""
 
 
-def _run(app_: Any, host: str, port: int) -> None:
+def _run(app_: Any, host: str, port: int, **workers: Any) -> None:
+    """Serve ``app_`` (an app, or with ``workers`` the import string of its factory)."""
     sys.setswitchinterval(SWITCH_INTERVAL)
     uvicorn.run(
         app_,
@@ -93,6 +94,7 @@ def _run(app_: Any, host: str, port: int) -> None:
         access_log=False,  # the hub writes its own, without query strings
         lifespan="on",
         **WEBSOCKET_OPTIONS,
+        **workers,
     )
 
 
@@ -165,30 +167,14 @@ def serve(
         stale.unlink()
     os.environ[METRICS_DIR_ENV] = str(metrics_dir)
     log.info("serving with %d worker processes", workers)
-    sys.setswitchinterval(SWITCH_INTERVAL)
     try:
-        _run_workers(host, port, workers)
+        _run("hub.cli:worker_app", host, port, factory=True, workers=workers)
     finally:
         if not given:
             shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
-
-
-def _run_workers(host: str, port: int, workers: int) -> None:
-    uvicorn.run(
-        "hub.cli:worker_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        log_config=None,  # the hub's own handler (text or JSON, with request ids)
-        access_log=False,  # the hub writes its own, without query strings
-        lifespan="on",
-        **WEBSOCKET_OPTIONS,
-    )
 
 
 def worker_app() -> Any:

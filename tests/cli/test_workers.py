@@ -14,7 +14,6 @@ import signal
 import time
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 from sqlalchemy.engine import make_url
@@ -22,7 +21,7 @@ from sqlalchemy.engine import make_url
 from hub.policy import default_policy_dir
 from hub.testing import DistrictSpec, generate_district
 from tests.cli import Process, needs_console_script, run_to_exit, running
-from tests.store.fixtures import PG_SKIP_REASON, pg_admin_url
+from tests.store.fixtures import PG_SKIP_REASON, pg_admin_execute, pg_admin_url
 
 pytestmark = needs_console_script
 
@@ -63,18 +62,6 @@ path = "district"
 def _a_teacher(root: Path) -> str:
     with (root / "district" / "roles.csv").open(encoding="utf-8", newline="") as stream:
         return next(row["userSourcedId"] for row in csv.DictReader(stream) if row["role"] == "teacher")
-
-
-async def _admin(sql: str) -> None:
-    admin = pg_admin_url()
-    assert admin is not None
-    conn = await asyncpg.connect(
-        make_url(admin).set(drivername="postgresql").render_as_string(hide_password=False)
-    )
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 def _workers(server: Process) -> set[int]:
@@ -120,7 +107,7 @@ def test_two_workers_share_the_store_follow_the_policy_and_lose_no_audited_answe
         pytest.skip(PG_SKIP_REASON)
     name = f"homeroom_workers_{secrets.token_hex(4)}"
     store = make_url(admin).set(database=name).render_as_string(hide_password=False)
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    asyncio.run(pg_admin_execute(f'CREATE DATABASE "{name}"'))
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(metrics_dir))
@@ -178,4 +165,4 @@ def test_two_workers_share_the_store_follow_the_policy_and_lose_no_audited_answe
         verified = run_to_exit(["audit", "verify", "--config", str(config)], cwd=tmp_path)
         assert verified.returncode == 0, verified.stdout + verified.stderr
     finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(pg_admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -9,7 +9,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 from sqlalchemy.engine import make_url
@@ -17,7 +16,7 @@ from sqlalchemy.engine import make_url
 from hub.health import READINESS_SECONDS
 from tests.mirror.conftest import fast_switching, simulator_credentials  # noqa: F401
 from tests.realtime.test_subscriptions import live_hub
-from tests.store.fixtures import PG_SKIP_REASON, pg_admin_url
+from tests.store.fixtures import PG_SKIP_REASON, pg_admin_execute, pg_admin_url
 from tests.support import ServedHub, make_district, serving_hub
 
 VENDOR_TEXT = "upstream said: student 123-45-6789 Jane Doe not found"
@@ -55,18 +54,6 @@ def test_a_down_or_stale_source_makes_readyz_503_with_a_fixed_reason(served: Ser
         state.state, state.last_error, state.mode, state.lag_seconds = before
 
 
-async def _admin(sql: str) -> None:
-    admin = pg_admin_url()
-    assert admin is not None
-    conn = await asyncpg.connect(
-        make_url(admin).set(drivername="postgresql").render_as_string(hide_password=False)
-    )
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 @pytest.mark.usefixtures("simulator_credentials", "fast_switching")
 async def test_readyz_turns_503_when_the_store_goes_and_200_when_it_returns(tmp_path: Path) -> None:
     admin = pg_admin_url()
@@ -74,14 +61,14 @@ async def test_readyz_turns_503_when_the_store_goes_and_200_when_it_returns(tmp_
         pytest.skip(PG_SKIP_REASON)
     name = f"homeroom_ready_{secrets.token_hex(4)}"
     url = make_url(admin).set(database=name).render_as_string(hide_password=False)
-    await _admin(f'CREATE DATABASE "{name}"')
+    await pg_admin_execute(f'CREATE DATABASE "{name}"')
     try:
         folder = make_district(tmp_path / "district", 50)
         async with live_hub(folder, url) as live, httpx.AsyncClient(timeout=10) as client:
             base = live.url.replace("ws://", "http://").removesuffix("/graphql")
             assert (await client.get(f"{base}/readyz")).status_code == 200
             # The database goes away (every connection to it ended, then it is gone).
-            await _admin(f'DROP DATABASE "{name}" WITH (FORCE)')
+            await pg_admin_execute(f'DROP DATABASE "{name}" WITH (FORCE)')
             await asyncio.sleep(READINESS_SECONDS + 0.1)  # one look answers for a second
             gone = await client.get(f"{base}/readyz")
             assert gone.status_code == 503
@@ -89,12 +76,12 @@ async def test_readyz_turns_503_when_the_store_goes_and_200_when_it_returns(tmp_
             assert gone.json()["store"] == "unreachable"
             assert name not in gone.text  # no driver message
             # It comes back: ready again, without a restart.
-            await _admin(f'CREATE DATABASE "{name}"')
+            await pg_admin_execute(f'CREATE DATABASE "{name}"')
             async with asyncio.timeout(15):
                 while (await client.get(f"{base}/readyz")).status_code != 200:
                     await asyncio.sleep(0.2)
     finally:
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await pg_admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def test_outside_the_monitoring_networks_metrics_are_refused_and_readyz_says_only_its_status(

@@ -61,6 +61,17 @@ def _dsn(sa_url: str) -> str:
     return make_url(sa_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+async def pg_admin_execute(sql: str) -> None:
+    """Run ``sql`` (CREATE / DROP DATABASE) on the test server's admin connection."""
+    admin = pg_admin_url()
+    assert admin is not None, PG_SKIP_REASON
+    conn = await asyncpg.connect(_dsn(admin))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
 def pg_admin_url() -> str | None:
     """The server to test against, or ``None``."""
     return os.environ.get(PG_ENV) or None
