@@ -20,6 +20,7 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import contextvars
 import csv
 import datetime as dt
 import io
@@ -562,7 +563,8 @@ class AuditLog:
         loop = asyncio.get_running_loop()
         writing = self._writing
         if writing is None or writing.done() or writing.get_loop() is not loop:
-            self._writing = loop.create_task(self._write_waiting())
+            # A context of its own: it writes every request's events, not the one that started it.
+            self._writing = loop.create_task(self._write_waiting(), context=contextvars.Context())
 
     async def _write_waiting(self) -> None:
         """Write the waiting events, a group at a time, until none waits."""

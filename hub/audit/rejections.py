@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
@@ -99,7 +100,10 @@ class RejectedTokenCounter:
         else:
             counted.count += 1
         if self._timer is None:
-            self._timer = asyncio.get_running_loop().create_task(self._write_when_due())
+            # A context of its own: it writes every client's counts, not the request that started it.
+            self._timer = asyncio.get_running_loop().create_task(
+                self._write_when_due(), context=contextvars.Context()
+            )
 
     async def flush_all(self) -> None:
         """Write every count now, finished windows or not (before the log closes)."""

@@ -14,6 +14,7 @@ started from (another process wrote meanwhile) is reloaded instead, and
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import gc
 import logging
 import time
@@ -54,7 +55,8 @@ class HeldCopies:
         if copy is not None:
             return copy
         if key not in self._loading:
-            task = asyncio.create_task(self._load_now(source, entity))
+            # A context of its own: the load is not the request that happened to start it.
+            task = asyncio.create_task(self._load_now(source, entity), context=contextvars.Context())
             self._loading[key] = task
             task.add_done_callback(lambda _: self._loading.pop(key, None))
         return None

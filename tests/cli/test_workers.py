@@ -14,6 +14,7 @@ import signal
 import time
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from sqlalchemy.engine import make_url
@@ -92,6 +93,18 @@ async def _ask(base: str, token: str, count: int) -> list[httpx.Response]:
     return list(await asyncio.gather(*(one() for _ in range(count))))
 
 
+async def _audited(store: str) -> dict[str, int]:
+    """Audit events per kind in the store."""
+    conn = await asyncpg.connect(
+        make_url(store).set(drivername="postgresql").render_as_string(hide_password=False)
+    )
+    try:
+        rows = await conn.fetch("SELECT kind, count(*) AS n FROM audit_events GROUP BY kind")
+    finally:
+        await conn.close()
+    return {row["kind"]: int(row["n"]) for row in rows}
+
+
 def test_several_workers_on_sqlite_are_refused_with_a_clear_message(tmp_path: Path) -> None:
     config = _config(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
     done = run_to_exit(["serve", "--config", str(config), "--workers", "2"], cwd=tmp_path)
@@ -125,9 +138,11 @@ def test_two_workers_share_the_store_follow_the_policy_and_lose_no_audited_answe
             # Both workers answer: each wrote its own counters.
             deadline = time.monotonic() + 30
             answered: set[int] = set()
+            disclosed = refused_answers = 0  # answers that left, each to be found in the audit log
             while answered != workers and time.monotonic() < deadline:
                 responses = asyncio.run(_ask(server.base_url, token, 10))
                 assert all(r.status_code == 200 and "errors" not in r.json() for r in responses)
+                disclosed += len(responses)
                 answered = {int(p.stem.rsplit("_", 1)[1]) for p in metrics_dir.glob("counter_*.db")} & workers
             assert answered == workers
             # The policy withdraws the field: both workers refuse it within 10 s.
@@ -143,6 +158,8 @@ def test_two_workers_share_the_store_follow_the_policy_and_lose_no_audited_answe
             deadline = time.monotonic() + 10
             while True:
                 refused = asyncio.run(_ask(server.base_url, token, 10))
+                disclosed += sum("FORBIDDEN" not in r.text for r in refused)
+                refused_answers += sum("FORBIDDEN" in r.text for r in refused)
                 if all("FORBIDDEN" in r.text for r in refused):
                     break
                 assert time.monotonic() < deadline, [r.text[:200] for r in refused]
@@ -161,8 +178,15 @@ def test_two_workers_share_the_store_follow_the_policy_and_lose_no_audited_answe
                     results.extend(batch if isinstance(batch, list) else [batch])
                 return results
 
-            asyncio.run(load_and_kill())
+            under_kill = asyncio.run(load_and_kill())
+            refused_answers += sum(
+                isinstance(r, httpx.Response) and "FORBIDDEN" in r.text for r in under_kill
+            )
         verified = run_to_exit(["audit", "verify", "--config", str(config)], cwd=tmp_path)
         assert verified.returncode == 0, verified.stdout + verified.stderr
+        # No answer that left is missing from the log (each was written before it left).
+        kinds = asyncio.run(_audited(store))
+        assert kinds.get("disclosure", 0) >= disclosed > 0, (kinds, disclosed)
+        assert kinds.get("refusal", 0) >= refused_answers > 0, (kinds, refused_answers)
     finally:
         asyncio.run(pg_admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
