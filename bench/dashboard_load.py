@@ -588,6 +588,16 @@ def _modes(text: str) -> tuple[str, ...]:
     return modes
 
 
+def mirrored_district_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--students``, ``--interval`` and ``--latency``: the district, its mirror's gradebook
+    interval and the simulator's latency, as the subscription and worker benchmarks take them."""
+    parser.add_argument("--students", type=int, default=2000)
+    parser.add_argument(
+        "--interval", type=float, default=5.0, help="the mirror's gradebook sync interval (s)"
+    )
+    parser.add_argument("--latency", type=float, default=0.02, help="the simulator's latency per request (s)")
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

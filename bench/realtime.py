@@ -54,6 +54,7 @@ from bench.dashboard_load import (
     exit_on_signal,
     log_summary,
     machine_load,
+    mirrored_district_arguments,
     simulator_process,
     write_hub_config,
 )
@@ -257,13 +258,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--students", type=int, default=2000)
+    mirrored_district_arguments(parser)
     parser.add_argument("--subscribers", type=int, default=1000)
     parser.add_argument("--changes", type=int, default=500)
-    parser.add_argument(
-        "--interval", type=float, default=5.0, help="the mirror's gradebook sync interval (s)"
-    )
-    parser.add_argument("--latency", type=float, default=0.02, help="the simulator's latency per request (s)")
     parser.add_argument(
         "--rounds", type=int, default=2, help="bursts, each with its subscribers coming and going"
     )

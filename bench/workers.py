@@ -37,6 +37,7 @@ from sqlalchemy.engine import make_url
 
 from bench.dashboard_load import (
     START_TIMEOUT,
+    THIS_TREE,
     Simulator,
     cached_district,
     current_teachers,
@@ -45,6 +46,7 @@ from bench.dashboard_load import (
     exit_on_signal,
     log_summary,
     machine_load,
+    mirrored_district_arguments,
     simulator_process,
     spread,
     teacher_tokens,
@@ -52,8 +54,6 @@ from bench.dashboard_load import (
 )
 from bench.processes import ProcessFailed, cli_command, running, tree_environment, wait_until
 from hub.testing.server import free_port
-
-THIS_TREE = Path(__file__).resolve().parents[1]
 
 
 async def _admin(server: str, sql: str) -> None:
@@ -174,13 +174,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--students", type=int, default=2000)
+    mirrored_district_arguments(parser)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument(
-        "--interval", type=float, default=5.0, help="the mirror's gradebook sync interval (s)"
-    )
-    parser.add_argument("--latency", type=float, default=0.02, help="the simulator's latency per request (s)")
     parser.add_argument("--workers", type=int, default=2, help="the worker count compared with 1")
     parser.add_argument("--idle-seconds", type=float, default=20.0, help="the window with no dashboards")
     parser.add_argument(
